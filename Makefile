@@ -1,0 +1,42 @@
+# The README names these targets; each installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres lint typecheck bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install and run Vigil on its embedded defaults (SQLite under ./data, port 5601).
+run: $(STAMP)
+	$(BIN)/vigil serve
+
+## Install and run the whole test suite: on SQLite, then on a throwaway PostgreSQL database.
+test: $(STAMP) lint
+	scripts/test.sh
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest -x -q
+
+test-postgres: $(STAMP)
+	scripts/test.sh postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+bench: $(STAMP)
+	$(BIN)/python bench/conversations.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

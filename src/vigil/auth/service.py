@@ -1,0 +1,251 @@
+"""Users and API keys: creation, lookup, and turning credentials into a Principal."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.auth.models import ApiKey, User
+from vigil.auth.passwords import MIN_PASSWORD_LENGTH, VerifiedCredentialCache, hash_password
+from vigil.auth.principal import Principal
+from vigil.auth.privileges import BUILTIN_ROLES, unknown_roles
+from vigil.db.base import utcnow
+from vigil.errors import BadRequest, NotFound, Unauthorized
+from vigil.timeunits import parse_duration
+
+
+def _new_user_id() -> str:
+    return "u_" + secrets.token_urlsafe(24)
+
+
+def _validate_username(username: str) -> None:
+    # Elasticsearch: 1 to 507 printable characters, no leading or trailing whitespace.
+    if not username or len(username) > 507 or username != username.strip() or not username.isprintable():
+        raise BadRequest(
+            f"Validation Failed: 1: invalid username [{username}]; usernames must be 1 to 507 "
+            "printable characters without leading or trailing whitespace;"
+        )
+
+
+def _validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            f"Validation Failed: 1: passwords must be at least [{MIN_PASSWORD_LENGTH}] characters long;"
+        )
+
+
+def _validate_roles(roles: list[str]) -> None:
+    unknown = unknown_roles(roles)
+    if unknown:
+        raise BadRequest(f"unknown roles {unknown}; Vigil's roles are {sorted(BUILTIN_ROLES)}")
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def count_users(session: Session) -> int:
+    return len(session.scalars(select(User.id).limit(1)).all())
+
+
+def put_user(
+    session: Session,
+    username: str,
+    *,
+    password: str | None,
+    roles: list[str],
+    full_name: str | None = None,
+    email: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    enabled: bool = True,
+) -> tuple[User, bool]:
+    """Create or update a user, as Elasticsearch's PUT /_security/user/{username}. Returns (user, created)."""
+    _validate_username(username)
+    _validate_roles(roles)
+    if password is not None:
+        _validate_password(password)
+    user = get_user(session, username)
+    created = user is None
+    if user is None:
+        if password is None:
+            raise BadRequest(
+                "Validation Failed: 1: password must be specified unless you are updating an existing user;"
+            )
+        user = User(id=_new_user_id(), username=username, password_hash=hash_password(password))
+        session.add(user)
+    elif password is not None:
+        user.password_hash = hash_password(password)
+    user.roles = list(roles)
+    user.full_name = full_name
+    user.email = email
+    user.user_metadata = metadata or {}
+    user.enabled = enabled
+    session.flush()
+    return user, created
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    _validate_password(password)
+    user = get_user(session, username)
+    if user is None:
+        raise NotFound(f"user [{username}] not found")
+    user.password_hash = hash_password(password)
+
+
+def delete_user(session: Session, username: str) -> bool:
+    user = get_user(session, username)
+    if user is None:
+        return False
+    session.delete(user)
+    return True
+
+
+def principal_for_user(user: User, **extra: Any) -> Principal:
+    return Principal.create(
+        user_id=user.id,
+        username=user.username,
+        roles=user.roles,
+        full_name=user.full_name,
+        email=user.email,
+        **extra,
+    )
+
+
+class Authenticator:
+    """Checks Basic and ApiKey credentials against the store."""
+
+    def __init__(self, credential_cache: VerifiedCredentialCache) -> None:
+        self._cache = credential_cache
+
+    def basic(self, session: Session, username: str, password: str) -> Principal:
+        user = get_user(session, username)
+        if user is None or not user.enabled or not self._cache.verify(username, password, user.password_hash):
+            raise Unauthorized(f"unable to authenticate user [{username}] for REST request")
+        return principal_for_user(user)
+
+    def api_key(self, session: Session, key_id: str, secret: str) -> Principal:
+        row = session.get(ApiKey, key_id)
+        failure = Unauthorized("unable to authenticate with provided API key credentials")
+        if row is None or not hmac.compare_digest(row.key_hash, _hash_secret(secret)):
+            raise failure
+        if row.invalidated_at is not None or (row.expires_at is not None and row.expires_at <= utcnow()):
+            raise failure
+        owner = session.get(User, row.owner_id)
+        if owner is None or not owner.enabled:
+            raise failure
+        return principal_for_user(
+            owner, authentication_type="api_key", api_key_id=row.id, api_key_name=row.name
+        )
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def decode_api_key_credentials(encoded: str) -> tuple[str, str]:
+    """`base64(id:api_key)` as Elasticsearch and Kibana accept it."""
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized("invalid ApiKey credentials: not base64 of id:api_key") from exc
+    key_id, sep, secret = decoded.partition(":")
+    if not sep or not key_id or not secret:
+        raise Unauthorized("invalid ApiKey credentials: not base64 of id:api_key")
+    return key_id, secret
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    row: ApiKey
+    secret: str
+
+    @property
+    def encoded(self) -> str:
+        return base64.b64encode(f"{self.row.id}:{self.secret}".encode()).decode()
+
+
+def create_api_key(
+    session: Session,
+    owner_id: str,
+    name: str,
+    *,
+    expiration: str | None = None,
+    default_expiration: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> CreatedApiKey:
+    if not name or len(name) > 255 or name != name.strip():
+        raise BadRequest("Validation Failed: 1: api key name is required and must be 1 to 255 characters;")
+    lifetime = expiration or default_expiration
+    expires_at: datetime | None = utcnow() + parse_duration(lifetime) if lifetime else None
+    secret = secrets.token_urlsafe(32)
+    row = ApiKey(
+        id=secrets.token_urlsafe(15),
+        name=name,
+        key_hash=_hash_secret(secret),
+        owner_id=owner_id,
+        key_metadata=metadata or {},
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return CreatedApiKey(row=row, secret=secret)
+
+
+def find_api_keys(
+    session: Session,
+    *,
+    owner_id: str | None = None,
+    key_ids: list[str] | None = None,
+    name: str | None = None,
+    owner_username: str | None = None,
+    active_only: bool = False,
+) -> list[tuple[ApiKey, User]]:
+    query = select(ApiKey, User).join(User, User.id == ApiKey.owner_id).order_by(ApiKey.created_at)
+    if owner_id is not None:
+        query = query.where(ApiKey.owner_id == owner_id)
+    if key_ids:
+        query = query.where(ApiKey.id.in_(key_ids))
+    if name:
+        if "*" in name:
+            query = query.where(
+                ApiKey.name.like(name.replace("%", r"\%").replace("_", r"\_").replace("*", "%"), escape="\\")
+            )
+        else:
+            query = query.where(ApiKey.name == name)
+    if owner_username is not None:
+        query = query.where(User.username == owner_username)
+    rows = [(key, user) for key, user in session.execute(query).all()]
+    if active_only:
+        now = utcnow()
+        rows = [
+            (key, user)
+            for key, user in rows
+            if key.invalidated_at is None and (key.expires_at is None or key.expires_at > now)
+        ]
+    return rows
+
+
+def invalidate_api_keys(session: Session, keys: list[ApiKey]) -> tuple[list[str], list[str]]:
+    """Returns (invalidated now, already invalidated before), as Elasticsearch reports them."""
+    invalidated, previously = [], []
+    now = utcnow()
+    for key in keys:
+        if key.invalidated_at is not None:
+            previously.append(key.id)
+        else:
+            key.invalidated_at = now
+            invalidated.append(key.id)
+    return invalidated, previously

@@ -1,0 +1,88 @@
+"""KQL over conversations: the fields a `filter=` may name and how they map to columns."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import ColumnElement, exists, select
+
+from vigil.conversations.models import Conversation, ConversationMessage, ConversationUser
+from vigil.errors import BadRequest
+from vigil.kql import FieldSpec, KqlError, NestedSpec, parse, to_sql
+
+
+def _users_exist(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(
+        select(ConversationUser.conversation_id).where(
+            ConversationUser.conversation_id == Conversation.id, condition
+        )
+    )
+
+
+def _messages_exist(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(
+        select(ConversationMessage.conversation_id).where(
+            ConversationMessage.conversation_id == Conversation.id, condition
+        )
+    )
+
+
+@cache
+def conversation_fields() -> dict[str, FieldSpec | NestedSpec]:
+    """Kibana's stored field names (snake_case) and the API's camelCase ones both work."""
+    created_at = FieldSpec(Conversation.created_at, "date")
+    updated_at = FieldSpec(Conversation.updated_at, "date")
+    is_default = FieldSpec(Conversation.is_default, "boolean")
+    exclude = FieldSpec(Conversation.exclude_from_last_conversation_storage, "boolean")
+    connector = FieldSpec(Conversation.api_config["connectorId"].as_string(), "keyword")
+    action_type = FieldSpec(Conversation.api_config["actionTypeId"].as_string(), "keyword")
+    users = NestedSpec(
+        fields={
+            "id": FieldSpec(ConversationUser.user_id, "keyword"),
+            "name": FieldSpec(ConversationUser.user_name, "keyword"),
+        },
+        exists=_users_exist,
+    )
+    messages = NestedSpec(
+        fields={
+            "content": FieldSpec(ConversationMessage.content, "text"),
+            "role": FieldSpec(ConversationMessage.role, "keyword"),
+            "is_error": FieldSpec(ConversationMessage.is_error, "boolean"),
+            "isError": FieldSpec(ConversationMessage.is_error, "boolean"),
+        },
+        exists=_messages_exist,
+    )
+    return {
+        "id": FieldSpec(Conversation.id, "keyword"),
+        "title": FieldSpec(Conversation.title, "text"),
+        "category": FieldSpec(Conversation.category, "keyword"),
+        "namespace": FieldSpec(Conversation.namespace, "keyword"),
+        "created_at": created_at,
+        "createdAt": created_at,
+        "@timestamp": created_at,
+        "timestamp": created_at,
+        "updated_at": updated_at,
+        "updatedAt": updated_at,
+        "is_default": is_default,
+        "isDefault": is_default,
+        "exclude_from_last_conversation_storage": exclude,
+        "excludeFromLastConversationStorage": exclude,
+        "created_by.id": FieldSpec(Conversation.created_by_id, "keyword"),
+        "created_by.name": FieldSpec(Conversation.created_by_name, "keyword"),
+        "createdBy.id": FieldSpec(Conversation.created_by_id, "keyword"),
+        "createdBy.name": FieldSpec(Conversation.created_by_name, "keyword"),
+        "api_config.connector_id": connector,
+        "apiConfig.connectorId": connector,
+        "api_config.action_type_id": action_type,
+        "apiConfig.actionTypeId": action_type,
+        "users": users,
+        "messages": messages,
+    }
+
+
+def compile_filter(kql: str) -> ColumnElement[bool]:
+    """The SQL condition for a KQL filter; a 400 naming the problem when it does not parse."""
+    try:
+        return to_sql(parse(kql), conversation_fields(), default_fields=("title",))
+    except KqlError as exc:
+        raise BadRequest(f"Invalid filter query parameter: {exc.message}") from exc

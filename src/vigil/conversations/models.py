@@ -1,0 +1,79 @@
+"""Tables of conversations. Messages live in their own table so appending one is one INSERT."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vigil.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_owner_updated", "namespace", "created_by_id", "updated_at"),
+        Index("ix_conversations_owner_created", "namespace", "created_by_id", "created_at"),
+        Index("ix_conversations_namespace_shared", "namespace", "is_shared_globally", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32), default="assistant")
+    created_by_id: Mapped[str] = mapped_column(String(64))
+    created_by_name: Mapped[str] = mapped_column(String(255))
+    # Kibana's rule: an empty `users` list means shared with everyone in the space. Kept as a
+    # column so `_find` can use an index instead of an anti-join.
+    is_shared_globally: Mapped[bool] = mapped_column(Boolean, default=False)
+    api_config: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    replacements: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    exclude_from_last_conversation_storage: Mapped[bool | None] = mapped_column(Boolean)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[ConversationUser]] = relationship(
+        order_by="ConversationUser.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    messages: Mapped[list[ConversationMessage]] = relationship(
+        order_by="ConversationMessage.seq", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class ConversationUser(Base):
+    """Who may see a conversation besides its owner (Kibana's `users`)."""
+
+    __tablename__ = "conversation_users"
+    __table_args__ = (
+        Index("ix_conversation_users_user_id", "user_id", "conversation_id"),
+        Index("ix_conversation_users_user_name", "user_name", "conversation_id"),
+    )
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    user_name: Mapped[str | None] = mapped_column(String(255))
+
+
+class ConversationMessage(Base):
+    __tablename__ = "conversation_messages"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    # Kept as the client sent it: Kibana echoes message timestamps back verbatim.
+    timestamp: Mapped[str] = mapped_column(String(64))
+    is_error: Mapped[bool | None] = mapped_column(Boolean)
+    reader: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    trace_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    message_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)

@@ -1,0 +1,281 @@
+"""HTTP routes of the Conversations API: translate requests to service calls, nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from vigil.audit.events import AuditLog
+from vigil.auth.principal import Principal
+from vigil.conversations import schemas, service
+from vigil.conversations.access import SharingState
+from vigil.errors import VigilError
+from vigil.web.deps import AssistantReader, AssistantWriter, Db, SpaceId
+
+PUBLIC = "/api/security_ai_assistant/current_user/conversations"
+INTERNAL = "/internal/elastic_assistant/current_user/conversations"
+
+router = APIRouter(tags=["conversations"])
+
+_AUDIT_ACTIONS = {
+    SharingState.SHARED: ("security_assistant_conversation_shared", "shared"),
+    SharingState.PRIVATE: ("security_assistant_conversation_private", "made private"),
+    SharingState.RESTRICTED: ("security_assistant_conversation_restricted", "restricted"),
+}
+
+
+def _audit_sharing(
+    audit: AuditLog,
+    principal: Principal,
+    space_id: str,
+    request: Request,
+    conversation_id: str,
+    title: str,
+    change: service.SharingChange,
+) -> None:
+    action, verb = _AUDIT_ACTIONS[change.state]
+    message = f'User has {verb} conversation [id={conversation_id}, title="{title}"]'
+    if change.state == SharingState.SHARED:
+        message += " to all users in the space"
+    elif change.state == SharingState.RESTRICTED:
+        others = [u for u in change.users if u.get("id") != principal.user_id]
+        listed = ", ".join(
+            "[" + ", ".join(f"{k}={u[k]}" for k in ("id", "name") if u.get(k)) + "]" for u in others
+        )
+        message += f" to user{'s' if len(others) > 1 else ''} ({listed})"
+    audit.record(
+        action=action,
+        message=message,
+        principal=principal,
+        space_id=space_id,
+        client_ip=request.client.host if request.client else None,
+    )
+
+
+@router.post(
+    PUBLIC,
+    response_model=schemas.ConversationResponse,
+    response_model_exclude_none=True,
+    summary="Create a conversation",
+)
+def create_conversation(
+    body: schemas.ConversationCreateProps, database: Db, principal: AssistantWriter, space_id: SpaceId
+) -> dict[str, Any]:
+    with database.session() as session:
+        conversation = service.create(session, principal, space_id, body)
+        return service.full_document(session, conversation)
+
+
+@router.delete(PUBLIC, response_model=schemas.DeleteAllResponse, summary="Delete all my conversations")
+def delete_all_conversations(
+    database: Db,
+    principal: AssistantWriter,
+    space_id: SpaceId,
+    body: Annotated[schemas.DeleteAllRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    excluded = (body.excludedIds if body else None) or []
+    with database.session() as session:
+        deleted = service.delete_all(session, principal, space_id, excluded)
+    return {"success": True, "totalDeleted": deleted, "failures": []}
+
+
+def _split_fields(fields: list[str] | None) -> list[str] | None:
+    if not fields:
+        return None
+    return [name.strip() for value in fields for name in value.split(",") if name.strip()]
+
+
+@router.get(
+    f"{PUBLIC}/_find",
+    response_model=schemas.FindConversationsResponse,
+    summary="Find the conversations I can see",
+)
+def find_conversations(
+    database: Db,
+    principal: AssistantReader,
+    space_id: SpaceId,
+    fields: Annotated[list[str] | None, Query()] = None,
+    filter: Annotated[str | None, Query()] = None,
+    sort_field: Annotated[schemas.SortField, Query()] = "updated_at",
+    sort_order: Annotated[schemas.SortOrder, Query()] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=0, le=service.MAX_RESULT_WINDOW)] = 20,
+    is_owner: Annotated[bool, Query()] = False,
+) -> dict[str, Any]:
+    query = service.FindQuery(
+        page=page,
+        per_page=per_page,
+        sort_field=sort_field,
+        sort_order=sort_order,
+        filter=filter,
+        fields=_split_fields(fields),
+        is_owner=is_owner,
+    )
+    with database.session(readonly=True) as session:
+        total, data = service.find(session, principal, space_id, query)
+    return {"page": page, "perPage": per_page, "total": total, "data": data}
+
+
+@router.get(
+    f"{PUBLIC}/{{id}}",
+    response_model=schemas.ConversationResponse,
+    response_model_exclude_none=True,
+    summary="Get a conversation",
+)
+def read_conversation(id: str, database: Db, principal: AssistantReader, space_id: SpaceId) -> dict[str, Any]:
+    with database.session(readonly=True) as session:
+        return service.full_document(session, service.get_visible(session, principal, space_id, id))
+
+
+@router.put(
+    f"{PUBLIC}/{{id}}",
+    response_model=schemas.ConversationResponse,
+    response_model_exclude_none=True,
+    summary="Update a conversation (title, messages, sharing, ...)",
+)
+def update_conversation(
+    id: str,
+    body: schemas.ConversationUpdateProps,
+    request: Request,
+    database: Db,
+    principal: AssistantWriter,
+    space_id: SpaceId,
+) -> dict[str, Any]:
+    with database.session() as session:
+        conversation, sharing = service.update(session, principal, space_id, id, body)
+        document = service.full_document(session, conversation)
+    if sharing is not None:
+        _audit_sharing(request.app.state.audit, principal, space_id, request, id, conversation.title, sharing)
+    return document
+
+
+@router.delete(f"{PUBLIC}/{{id}}", summary="Delete a conversation (owner only)")
+def delete_conversation(
+    id: str, database: Db, principal: AssistantWriter, space_id: SpaceId
+) -> dict[str, Any]:
+    with database.session() as session:
+        service.delete_one(session, principal, space_id, id)
+    return {}
+
+
+@router.post(
+    f"{PUBLIC}/{{id}}/_duplicate",
+    response_model=schemas.ConversationResponse,
+    response_model_exclude_none=True,
+    summary="Duplicate a conversation I can see into my own",
+)
+def duplicate_conversation(
+    id: str, database: Db, principal: AssistantWriter, space_id: SpaceId
+) -> dict[str, Any]:
+    with database.session() as session:
+        source = service.get_visible(session, principal, space_id, id)
+        copy = service.duplicate(session, principal, space_id, source)
+        return service.full_document(session, copy)
+
+
+@router.post(
+    f"{INTERNAL}/{{id}}/messages",
+    response_model=schemas.ConversationResponse,
+    response_model_exclude_none=True,
+    summary="Append messages to a conversation",
+)
+def append_messages(
+    id: str,
+    body: schemas.ConversationMessageCreateProps,
+    database: Db,
+    principal: AssistantWriter,
+    space_id: SpaceId,
+) -> dict[str, Any]:
+    with database.session() as session:
+        conversation = service.append_messages(session, principal, space_id, id, body.messages)
+        return service.full_document(session, conversation)
+
+
+@router.post(
+    f"{INTERNAL}/_bulk_action",
+    response_model=schemas.BulkActionResponse,
+    response_model_exclude_none=True,
+    summary="Create, update and delete conversations in bulk",
+)
+def bulk_action(
+    body: schemas.BulkActionRequest,
+    request: Request,
+    database: Db,
+    principal: AssistantWriter,
+    space_id: SpaceId,
+) -> dict[str, Any]:
+    return service_bulk(body, request, database, principal, space_id)
+
+
+def service_bulk(
+    body: schemas.BulkActionRequest, request: Request, database: Any, principal: Principal, space_id: str
+) -> dict[str, Any]:
+    """Each action in its own transaction, so one bad item fails alone, as Kibana reports it."""
+    created: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
+    deleted: list[str] = []
+    errors: list[dict[str, Any]] = []
+
+    def fail(exc: VigilError, conversation_id: str, name: str | None) -> None:
+        errors.append(
+            {
+                "message": exc.message,
+                "status_code": exc.status_code,
+                "err_code": exc.error.upper().replace(" ", "_"),
+                "conversations": [{"id": conversation_id, "name": name}],
+            }
+        )
+
+    for props in body.create or []:
+        try:
+            with database.session() as session:
+                created.append(
+                    service.full_document(session, service.create(session, principal, space_id, props))
+                )
+        except VigilError as exc:
+            fail(exc, props.id or "", props.title)
+    for update_props in body.update or []:
+        try:
+            with database.session() as session:
+                conversation, sharing = service.update(
+                    session, principal, space_id, update_props.id, update_props
+                )
+                updated.append(service.full_document(session, conversation))
+            if sharing is not None:
+                _audit_sharing(
+                    request.app.state.audit,
+                    principal,
+                    space_id,
+                    request,
+                    conversation.id,
+                    conversation.title,
+                    sharing,
+                )
+        except VigilError as exc:
+            fail(exc, update_props.id, update_props.title)
+    if body.delete is not None:
+        with database.session(readonly=True) as session:
+            targets = service.owned_matching(session, principal, space_id, body.delete.query, body.delete.ids)
+        for target in targets:
+            try:
+                with database.session() as session:
+                    service.delete_one(session, principal, space_id, target.id)
+                deleted.append(target.id)
+            except VigilError as exc:
+                fail(exc, target.id, target.title)
+    succeeded = len(created) + len(updated) + len(deleted)
+    total = succeeded + len(errors)
+    return {
+        "success": not errors,
+        # Kibana answers a partial failure with HTTP 500; Vigil keeps HTTP 200 and reports each
+        # failed item with its own status instead (docs/api.md).
+        "status_code": 200 if not errors else errors[0]["status_code"],
+        "message": "Bulk edit completed" if not errors else "Bulk edit partially failed",
+        "conversations_count": total,
+        "attributes": {
+            "results": {"created": created, "updated": updated, "deleted": deleted, "skipped": []},
+            "summary": {"failed": len(errors), "skipped": 0, "succeeded": succeeded, "total": total},
+            **({"errors": errors} if errors else {}),
+        },
+    }

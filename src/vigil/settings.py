@@ -1,0 +1,116 @@
+"""Vigil's configuration: one typed object, read once from a TOML file and ``VIGIL_*`` variables.
+
+Precedence (highest first): keyword arguments, environment variables, the TOML file named by
+``VIGIL_CONFIG_FILE`` (default ``./vigil.toml`` when it exists), then the defaults below.
+Every field is documented in docs/configuration.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+KIBANA_API_VERSION = "2023-10-31"
+INTERNAL_API_VERSION = "1"
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("VIGIL_CONFIG_FILE")
+    if explicit:
+        return Path(explicit)
+    default = Path("vigil.toml")
+    return default if default.exists() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address `vigil serve` binds to.")
+    port: int = Field(5601, ge=1, le=65535, description="Port `vigil serve` listens on (Kibana's).")
+    data_dir: Path = Field(Path("data"), description="Where the embedded stores live.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the relational store. Default: SQLite file in data_dir. "
+        "postgresql://user@host/db for deployments with several Vigil servers.",
+    )
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = Field(
+        "FULL", description="SQLite `PRAGMA synchronous` (WAL mode); FULL survives power loss too."
+    )
+    database_pool_size: int = Field(10, ge=1, description="Connections kept open per server (PostgreSQL).")
+    auto_migrate: bool = Field(True, description="Apply pending database migrations at start-up.")
+
+    admin_username: str | None = Field(None, description="First superuser created on an empty store.")
+    admin_password: SecretStr | None = Field(None, description="Password of that first superuser.")
+
+    public_base_url: str | None = Field(
+        None, description="URL users reach Vigil at, for links in messages. Default http://host:port."
+    )
+    max_payload_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body on Kibana routes (Kibana's maxPayload)."
+    )
+    max_bulk_payload_bytes: int = Field(
+        104_857_600, ge=1024, description="Largest request body on Elasticsearch-style routes."
+    )
+    xsrf_disable_protection: bool = Field(
+        False, description="Turn off the kbn-xsrf header check (Kibana's server.xsrf.disableProtection)."
+    )
+    xsrf_allowlist: list[str] = Field(
+        default_factory=list, description="Paths exempt from the kbn-xsrf check (server.xsrf.allowlist)."
+    )
+    auth_cache_ttl_seconds: int = Field(
+        1200, ge=0, description="How long a verified password is remembered (0 turns the cache off)."
+    )
+    api_key_default_expiration: str | None = Field(
+        None, description="Expiry applied to API keys created without one, e.g. `90d`. None: never."
+    )
+    audit_log: Path | None = Field(
+        None, description="File that receives ECS audit events as JSON lines. Default data_dir/audit.log."
+    )
+    audit_enabled: bool = Field(True, description="Write audit events.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Server log level.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        # Operators write libpq-style URLs; SQLAlchemy needs the driver named to pick psycopg 3.
+        if value and value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vigil.db').resolve()}"
+
+    @property
+    def resolved_audit_log(self) -> Path:
+        return self.audit_log or self.data_dir / "audit.log"
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)

@@ -1,0 +1,87 @@
+"""The application factory: wires settings, storage, middleware, error handling and routes."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vigil import __version__
+from vigil.audit.events import AuditLog
+from vigil.auth.bootstrap import ensure_first_superuser
+from vigil.auth.passwords import VerifiedCredentialCache
+from vigil.auth.routes import router as security_router
+from vigil.auth.service import Authenticator
+from vigil.conversations.routes import router as conversations_router
+from vigil.db.engine import Database
+from vigil.db.migrate import upgrade
+from vigil.settings import Settings
+from vigil.web.errors import install_error_handlers
+from vigil.web.middleware import KibanaProtocolMiddleware, SpaceMiddleware
+from vigil.web.status import router as status_router
+
+logger = logging.getLogger("vigil")
+
+OPENAPI_URL = "/api/vigil/openapi.json"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings)
+        app.state.database = database
+        if settings.auto_migrate:
+            upgrade(database)
+        created = ensure_first_superuser(database, settings)
+        if created is not None:
+            _announce_first_superuser(created.username, created.generated_password)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            database.dispose()
+
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        description="Kibana-compatible Security AI Assistant API, served by Vigil.",
+        openapi_url=OPENAPI_URL,
+        docs_url="/api/vigil/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ready = False
+    app.state.instance_uuid = str(uuid.uuid4())
+    app.state.authenticator = Authenticator(VerifiedCredentialCache(settings.auth_cache_ttl_seconds))
+    app.state.audit = AuditLog(settings.resolved_audit_log if settings.audit_enabled else None)
+
+    install_error_handlers(app)
+    app.include_router(status_router)
+    app.include_router(security_router)
+    app.include_router(conversations_router)
+    # Outermost first: the space prefix is stripped before the Kibana rules look at the path.
+    app.add_middleware(KibanaProtocolMiddleware, settings=settings)
+    app.add_middleware(SpaceMiddleware)
+    return app
+
+
+def _announce_first_superuser(username: str, generated_password: str | None) -> None:
+    if generated_password is None:
+        logger.warning("Created the first superuser [%s] from VIGIL_ADMIN_USERNAME/PASSWORD.", username)
+        return
+    # Printed once, never logged again: the operator must keep it now.
+    banner = (
+        "\n"
+        "  Vigil created the first superuser. Keep this password: it is not shown again.\n"
+        f"    username: {username}\n"
+        f"    password: {generated_password}\n"
+        "  Change it with: vigil user passwd " + username + "\n"
+    )
+    print(banner, flush=True)

@@ -1,0 +1,70 @@
+"""Test fixtures: one real Vigil server per session on a real database.
+
+The database is SQLite in a temporary directory unless VIGIL_TEST_DATABASE_URL names another
+(`.ci/run` points it at a throwaway PostgreSQL database for the second pass of the suite).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.clients import TestUser, kibana_client, unique_name
+from tests.support.server import running_server
+from vigil.settings import Settings
+
+ADMIN_USER = "elastic"
+ADMIN_PASSWORD = "test-admin-password"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("vigil-data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get("VIGIL_TEST_DATABASE_URL") or None,
+        admin_username=ADMIN_USER,
+        admin_password=ADMIN_PASSWORD,
+        sqlite_synchronous="NORMAL",
+    )
+
+
+@pytest.fixture(scope="session")
+def base_url(settings: Settings) -> Iterator[str]:
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def admin(base_url: str) -> Iterator[httpx.Client]:
+    with kibana_client(base_url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as client:
+        yield client
+
+
+@pytest.fixture
+def make_user(base_url: str, admin: httpx.Client) -> Iterator[Callable[..., TestUser]]:
+    """Creates a fresh user with the given roles; each test gets users nobody else touches."""
+    created: list[TestUser] = []
+
+    def factory(*roles: str, username: str | None = None) -> TestUser:
+        name = username or unique_name("user")
+        password = "pw-" + name
+        response = admin.put(
+            f"/_security/user/{name}", json={"password": password, "roles": list(roles or ["editor"])}
+        )
+        assert response.status_code == 200, response.text
+        user = TestUser(name, password, list(roles), kibana_client(base_url, auth=(name, password)))
+        created.append(user)
+        return user
+
+    yield factory
+    for user in created:
+        user.client.close()
