@@ -19,8 +19,9 @@ from vigil.auth.schemas import (
 )
 from vigil.errors import BadRequest, Conflict, Forbidden
 from vigil.web.deps import AppSettings, CurrentPrincipal, Db, SecurityAdmin, SpaceId
+from vigil.web.openapi import es_error_responses
 
-router = APIRouter(tags=["security"])
+router = APIRouter(tags=["security"], responses=es_error_responses(400, 401, 403))
 
 
 def _epoch_millis(value: datetime | None) -> int | None:
@@ -38,7 +39,8 @@ def user_document(user: User) -> dict[str, Any]:
     }
 
 
-@router.api_route("/_security/user/{username}", methods=["PUT", "POST"], summary="Create or update a user")
+@router.put("/_security/user/{username}", operation_id="PutUser", summary="Create or update a user")
+@router.post("/_security/user/{username}", operation_id="PostUser", summary="Create or update a user")
 def put_user(
     username: str,
     body: PutUserRequest,
@@ -89,7 +91,11 @@ def list_users(database: Db, _: SecurityAdmin) -> dict[str, Any]:
         return {user.username: user_document(user) for user in service.list_users(session)}
 
 
-@router.get("/_security/user/{username}", summary="Get a user")
+@router.get(
+    "/_security/user/{username}",
+    summary="Get a user",
+    responses={404: {"description": "No such user; the body is `{}` as in Elasticsearch."}},
+)
 def get_user(username: str, database: Db, _: SecurityAdmin) -> JSONResponse:
     with database.session(readonly=True) as session:
         user = service.get_user(session, username)
@@ -98,7 +104,11 @@ def get_user(username: str, database: Db, _: SecurityAdmin) -> JSONResponse:
         return JSONResponse({user.username: user_document(user)})
 
 
-@router.delete("/_security/user/{username}", summary="Delete a user")
+@router.delete(
+    "/_security/user/{username}",
+    summary="Delete a user",
+    responses={404: {"description": 'No such user: `{"found": false}`.'}, **es_error_responses(409)},
+)
 def delete_user(
     username: str, database: Db, principal: SecurityAdmin, request: Request, space_id: SpaceId
 ) -> JSONResponse:
@@ -147,7 +157,8 @@ def authenticate(principal: CurrentPrincipal) -> dict[str, Any]:
     return body
 
 
-@router.api_route("/_security/api_key", methods=["POST", "PUT"], summary="Create an API key")
+@router.post("/_security/api_key", operation_id="CreateApiKey", summary="Create an API key")
+@router.put("/_security/api_key", operation_id="PutApiKey", summary="Create an API key")
 def create_api_key(
     body: CreateApiKeyRequest,
     database: Db,

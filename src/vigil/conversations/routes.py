@@ -12,11 +12,12 @@ from vigil.conversations import schemas, service
 from vigil.conversations.access import SharingState
 from vigil.errors import VigilError
 from vigil.web.deps import AssistantReader, AssistantWriter, Db, SpaceId
+from vigil.web.openapi import kibana_error_responses
 
 PUBLIC = "/api/security_ai_assistant/current_user/conversations"
 INTERNAL = "/internal/elastic_assistant/current_user/conversations"
 
-router = APIRouter(tags=["conversations"])
+router = APIRouter(tags=["conversations"], responses=kibana_error_responses(400, 401, 403, 404, 413))
 
 _AUDIT_ACTIONS = {
     SharingState.SHARED: ("security_assistant_conversation_shared", "shared"),
@@ -57,6 +58,8 @@ def _audit_sharing(
     PUBLIC,
     response_model=schemas.ConversationResponse,
     response_model_exclude_none=True,
+    operation_id="CreateConversation",
+    responses=kibana_error_responses(409),
     summary="Create a conversation",
 )
 def create_conversation(
@@ -67,7 +70,12 @@ def create_conversation(
         return service.full_document(session, conversation)
 
 
-@router.delete(PUBLIC, response_model=schemas.DeleteAllResponse, summary="Delete all my conversations")
+@router.delete(
+    PUBLIC,
+    response_model=schemas.DeleteAllResponse,
+    operation_id="DeleteAllConversations",
+    summary="Delete all my conversations",
+)
 def delete_all_conversations(
     database: Db,
     principal: AssistantWriter,
@@ -89,6 +97,7 @@ def _split_fields(fields: list[str] | None) -> list[str] | None:
 @router.get(
     f"{PUBLIC}/_find",
     response_model=schemas.FindConversationsResponse,
+    operation_id="FindConversations",
     summary="Find the conversations I can see",
 )
 def find_conversations(
@@ -121,6 +130,7 @@ def find_conversations(
     f"{PUBLIC}/{{id}}",
     response_model=schemas.ConversationResponse,
     response_model_exclude_none=True,
+    operation_id="ReadConversation",
     summary="Get a conversation",
 )
 def read_conversation(id: str, database: Db, principal: AssistantReader, space_id: SpaceId) -> dict[str, Any]:
@@ -132,6 +142,7 @@ def read_conversation(id: str, database: Db, principal: AssistantReader, space_i
     f"{PUBLIC}/{{id}}",
     response_model=schemas.ConversationResponse,
     response_model_exclude_none=True,
+    operation_id="UpdateConversation",
     summary="Update a conversation (title, messages, sharing, ...)",
 )
 def update_conversation(
@@ -150,7 +161,12 @@ def update_conversation(
     return document
 
 
-@router.delete(f"{PUBLIC}/{{id}}", summary="Delete a conversation (owner only)")
+@router.delete(
+    f"{PUBLIC}/{{id}}",
+    operation_id="DeleteConversation",
+    response_model=dict[str, Any],
+    summary="Delete a conversation (owner only)",
+)
 def delete_conversation(
     id: str, database: Db, principal: AssistantWriter, space_id: SpaceId
 ) -> dict[str, Any]:
@@ -163,6 +179,7 @@ def delete_conversation(
     f"{PUBLIC}/{{id}}/_duplicate",
     response_model=schemas.ConversationResponse,
     response_model_exclude_none=True,
+    operation_id="DuplicateConversation",
     summary="Duplicate a conversation I can see into my own",
 )
 def duplicate_conversation(
@@ -178,6 +195,7 @@ def duplicate_conversation(
     f"{INTERNAL}/{{id}}/messages",
     response_model=schemas.ConversationResponse,
     response_model_exclude_none=True,
+    operation_id="AppendConversationMessage",
     summary="Append messages to a conversation",
 )
 def append_messages(
@@ -196,6 +214,7 @@ def append_messages(
     f"{INTERNAL}/_bulk_action",
     response_model=schemas.BulkActionResponse,
     response_model_exclude_none=True,
+    operation_id="PerformBulkAction",
     summary="Create, update and delete conversations in bulk",
 )
 def bulk_action(

@@ -21,6 +21,7 @@ from vigil.db.migrate import upgrade
 from vigil.settings import Settings
 from vigil.web.errors import install_error_handlers
 from vigil.web.middleware import KibanaProtocolMiddleware, SpaceMiddleware
+from vigil.web.openapi import install_openapi
 from vigil.web.status import router as status_router
 
 logger = logging.getLogger("vigil")
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.audit = AuditLog(settings.resolved_audit_log if settings.audit_enabled else None)
 
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(status_router)
     app.include_router(security_router)
     app.include_router(conversations_router)
