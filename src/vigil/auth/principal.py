@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from vigil.auth.privileges import Grants, grants_for
@@ -18,12 +18,10 @@ class Principal:
     authentication_type: Literal["realm", "api_key"] = "realm"
     api_key_id: str | None = None
     api_key_name: str | None = None
-    grants: Grants = field(default=Grants())
 
-    @classmethod
-    def create(cls, **kwargs: object) -> Principal:
-        roles = tuple(kwargs.pop("roles"))  # type: ignore[arg-type]
-        return cls(roles=roles, grants=grants_for(list(roles)), **kwargs)  # type: ignore[arg-type]
+    @property
+    def grants(self) -> Grants:
+        return grants_for(list(self.roles))
 
     @property
     def as_kibana_user(self) -> dict[str, str]:

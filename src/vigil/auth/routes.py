@@ -216,7 +216,7 @@ def _key_document(key: ApiKey, owner: User) -> dict[str, Any]:
     return document
 
 
-def _owner_scope(principal: Principal, owner: bool, username: str | None) -> dict[str, str | None]:
+def _owner_scope(principal: Principal, owner: bool, username: str | None) -> dict[str, Any]:
     """Admins see every key (or one user's); everyone else only their own."""
     if owner or not principal.grants.manage_security:
         if username and username != principal.username:

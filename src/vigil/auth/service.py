@@ -114,10 +114,10 @@ def delete_user(session: Session, username: str) -> bool:
 
 
 def principal_for_user(user: User, **extra: Any) -> Principal:
-    return Principal.create(
+    return Principal(
         user_id=user.id,
         username=user.username,
-        roles=user.roles,
+        roles=tuple(user.roles),
         full_name=user.full_name,
         email=user.email,
         **extra,

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
@@ -21,7 +22,7 @@ class SharingState(StrEnum):
     RESTRICTED = "restricted"
 
 
-def sharing_state(users: list[dict[str, str | None]], owner_id: str, owner_name: str) -> SharingState:
+def sharing_state(users: Sequence[Mapping[str, str]], owner_id: str, owner_name: str) -> SharingState:
     if not users:
         return SharingState.SHARED
     others = [

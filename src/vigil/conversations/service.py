@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -195,7 +195,7 @@ def find(
         return total, []
     order_column = _SORT_COLUMNS[query.sort_field]
     ordering = order_column.asc() if query.sort_order == "asc" else order_column.desc()
-    page_query: Select[tuple[Conversation]] = (
+    page_query = (
         select(Conversation)
         .where(condition)
         .order_by(ordering, Conversation.id)
