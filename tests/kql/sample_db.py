@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from sqlalchemy import (
 from vigil.kql import FieldSpec, NestedSpec, parse, to_sql
 from vigil.kql.sql import Condition, Fields
 
+# The suite's second pass sets this to a PostgreSQL URL; in-memory SQLite otherwise.
+DATABASE_URL = os.environ.get("VIGIL_TEST_DATABASE_URL") or "sqlite://"
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 
 # id, title, category, is_default, created_at, score

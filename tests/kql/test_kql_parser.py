@@ -238,6 +238,29 @@ def test_printer_round_trips(query: str) -> None:
     assert parse(to_kql(node)) == node
 
 
+@pytest.mark.parametrize(
+    "node",
+    [
+        Match("a", Term("x\not")),  # `\not` would read as the escaped keyword
+        Match("a", Term(" x ")),  # edge spaces would be trimmed
+        Match("a", Term("x\t")),
+        Match("a", Term("x or")),
+        Match("a", Term("not x")),
+        Match("a", Term("x AND y")),
+        Match(None, Term("or")),
+        Match("a", Term("or*")),
+        Match("a", Term("\\*\\*")),
+        Match("a", Term("\u00e9")),
+        Match("a", Phrase('\\t "q"')),
+        Exists("*"),
+        Range("a b", "<=", ' "x" '),
+        Nested("or", Not(MatchAll())),
+    ],
+)
+def test_printer_escapes_edge_cases(node: Match) -> None:
+    assert parse(to_kql(node)) == node
+
+
 def test_printer_output_is_readable() -> None:
     node = parse('title:"incident 42" and not is_default:true or category:(a or b)')
     expected = '(title:"incident 42" and not is_default:true) or (category:a or category:b)'

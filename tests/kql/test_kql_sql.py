@@ -7,15 +7,13 @@ Tables get unique names and are dropped afterwards, so a shared database is fine
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
-from tests.kql.sample_db import ALL_IDS, SampleDb, sample_db
+from tests.kql.sample_db import ALL_IDS, DATABASE_URL, SampleDb, sample_db
 from vigil.kql import KqlError, KqlFieldError, parse, to_sql
-
-DATABASE_URL = os.environ.get("VIGIL_TEST_DATABASE_URL") or "sqlite://"
 
 
 @pytest.fixture(scope="module", params=[DATABASE_URL], ids=lambda url: url.split(":", 1)[0])
@@ -211,11 +209,12 @@ def test_no_fields_at_all_lists_none(db: SampleDb) -> None:
 
 
 def test_values_are_bound_not_inlined(db: SampleDb) -> None:
-    condition = to_sql(parse('title:"sneaky value" and category:a*b and score > 3'), db.fields)
+    condition = to_sql(parse('title:"sneaky value" and category:a*b and score > 31337'), db.fields)
     sql = str(condition.compile(db.engine))
     assert "sneaky" not in sql
     assert "a%b" not in sql
-    assert "3" not in sql
+    assert "a*b" not in sql
+    assert "31337" not in sql
 
 
 def test_same_shape_queries_reuse_the_statement_cache_safely(db: SampleDb) -> None:
@@ -224,3 +223,18 @@ def test_same_shape_queries_reuse_the_statement_cache_safely(db: SampleDb) -> No
         assert db.ids("category:assist*") == [1]
         assert db.ids("category:*ssistant") == [1, 4]
         assert db.ids("category:a*b") == [5]
+
+
+def test_text_case_folding_is_consistent_beyond_ascii(db: SampleDb) -> None:
+    table = db.conversations
+    with db.engine.connect() as connection:
+        connection.execute(table.insert(), {"id": 99, "title": "ÉTÉ Crise", "category": "x"})
+
+        def ids(query: str) -> list[int]:
+            condition = to_sql(parse(query), db.fields)
+            return list(connection.execute(select(table.c.id).where(condition)).scalars())
+
+        assert ids("title:ÉTÉ") == [99]  # same case matches whatever the database's lower() does
+        assert ids('title:"été crise"') in ([], [99])  # folding non-ASCII depends on the database
+        assert ids("title:CRISE") == [99]
+        connection.rollback()

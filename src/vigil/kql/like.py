@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, func
+from sqlalchemy import Boolean, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement, Grouping
@@ -39,10 +39,12 @@ def keyword_like(column: ColumnElement[Any], segments: Sequence[str]) -> ColumnE
 def contains_ci(column: ColumnElement[Any], segments: Sequence[str]) -> ColumnElement[bool]:
     """Case-insensitive "contains the segments in order" match, for text fields.
 
-    Note SQLite's ``lower()`` folds ASCII letters only; PostgreSQL folds all of Unicode.
+    Both sides are folded by the database's own ``lower()`` so they always agree: SQLite (and a
+    PostgreSQL database with a C ctype) folds ASCII letters only, so ``été`` finds ``ÉTÉ`` there
+    only where PostgreSQL's locale folds it; same-case text always matches.
     """
-    pattern = "%" + like_pattern([segment.lower() for segment in segments]) + "%"
-    return func.lower(column).like(pattern, escape="\\")
+    pattern = "%" + like_pattern(segments) + "%"
+    return func.lower(column).like(func.lower(literal(pattern)), escape="\\")
 
 
 class _CaseSensitiveLike(ColumnElement[bool]):

@@ -84,7 +84,7 @@ def _term(term: Term) -> str:
             out.append("\\u000a")  # `\not` would read as the escaped keyword "not"
         elif char in _ESCAPED_WHITESPACE:
             out.append(_ESCAPED_WHITESPACE[char])
-        elif False:
+        elif char in WHITESPACE and not raw_space(i):
             out.append(f"\\u{ord(char):04x}")  # edge whitespace would be trimmed
         else:
             out.append(char)

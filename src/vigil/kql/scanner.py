@@ -18,7 +18,6 @@ KEYWORDS = ("and", "not", "or")
 # A keyword is only a keyword as a whole word: `or:x` is a field named "or" but `or (` is OR.
 _KEYWORD_END = WHITESPACE | frozenset('()"{}')
 _WHITESPACE_ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
-_MAX_UNICODE = 0x10FFFF
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,10 @@ class Literal:
         """The text in :class:`~vigil.kql.ast.Term` pattern form (literal ``*`` and ``\\`` escaped)."""
         out = []
         for char, wild in zip(self.text, self.wildcards, strict=True):
-            out.append("*" if wild else "\\" + char if char in "*\\" else char)
+            if wild:
+                out.append("*")
+            else:
+                out.append("\\" + char if char in "*\\" else char)
         return "".join(out)
 
 
@@ -184,8 +186,6 @@ def _unicode_escape(text: str, pos: int) -> tuple[str, int]:
     if 0xD800 <= code <= 0xDBFF and text[end : end + 2] == "\\u" and _hex4(text, end + 2):
         low = int(text[end + 2 : end + 6], 16)
         if 0xDC00 <= low <= 0xDFFF:
-            combined = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-            if combined <= _MAX_UNICODE:
-                return chr(combined), end + 6
+            return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), end + 6
     _check_char(chr(code), pos)
     return chr(code), end
