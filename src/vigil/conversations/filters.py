@@ -30,33 +30,33 @@ def _messages_exist(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 @cache
 def conversation_fields() -> dict[str, FieldSpec | NestedSpec]:
     """Kibana's stored field names (snake_case) and the API's camelCase ones both work."""
-    created_at = FieldSpec(Conversation.created_at, "date")
-    updated_at = FieldSpec(Conversation.updated_at, "date")
-    is_default = FieldSpec(Conversation.is_default, "boolean")
-    exclude = FieldSpec(Conversation.exclude_from_last_conversation_storage, "boolean")
+    created_at = FieldSpec(Conversation.created_at.expression, "date")
+    updated_at = FieldSpec(Conversation.updated_at.expression, "date")
+    is_default = FieldSpec(Conversation.is_default.expression, "boolean")
+    exclude = FieldSpec(Conversation.exclude_from_last_conversation_storage.expression, "boolean")
     connector = FieldSpec(Conversation.api_config["connectorId"].as_string(), "keyword")
     action_type = FieldSpec(Conversation.api_config["actionTypeId"].as_string(), "keyword")
     users = NestedSpec(
         fields={
-            "id": FieldSpec(ConversationUser.user_id, "keyword"),
-            "name": FieldSpec(ConversationUser.user_name, "keyword"),
+            "id": FieldSpec(ConversationUser.user_id.expression, "keyword"),
+            "name": FieldSpec(ConversationUser.user_name.expression, "keyword"),
         },
         exists=_users_exist,
     )
     messages = NestedSpec(
         fields={
-            "content": FieldSpec(ConversationMessage.content, "text"),
-            "role": FieldSpec(ConversationMessage.role, "keyword"),
-            "is_error": FieldSpec(ConversationMessage.is_error, "boolean"),
-            "isError": FieldSpec(ConversationMessage.is_error, "boolean"),
+            "content": FieldSpec(ConversationMessage.content.expression, "text"),
+            "role": FieldSpec(ConversationMessage.role.expression, "keyword"),
+            "is_error": FieldSpec(ConversationMessage.is_error.expression, "boolean"),
+            "isError": FieldSpec(ConversationMessage.is_error.expression, "boolean"),
         },
         exists=_messages_exist,
     )
     return {
-        "id": FieldSpec(Conversation.id, "keyword"),
-        "title": FieldSpec(Conversation.title, "text"),
-        "category": FieldSpec(Conversation.category, "keyword"),
-        "namespace": FieldSpec(Conversation.namespace, "keyword"),
+        "id": FieldSpec(Conversation.id.expression, "keyword"),
+        "title": FieldSpec(Conversation.title.expression, "text"),
+        "category": FieldSpec(Conversation.category.expression, "keyword"),
+        "namespace": FieldSpec(Conversation.namespace.expression, "keyword"),
         "created_at": created_at,
         "createdAt": created_at,
         "@timestamp": created_at,
@@ -67,10 +67,10 @@ def conversation_fields() -> dict[str, FieldSpec | NestedSpec]:
         "isDefault": is_default,
         "exclude_from_last_conversation_storage": exclude,
         "excludeFromLastConversationStorage": exclude,
-        "created_by.id": FieldSpec(Conversation.created_by_id, "keyword"),
-        "created_by.name": FieldSpec(Conversation.created_by_name, "keyword"),
-        "createdBy.id": FieldSpec(Conversation.created_by_id, "keyword"),
-        "createdBy.name": FieldSpec(Conversation.created_by_name, "keyword"),
+        "created_by.id": FieldSpec(Conversation.created_by_id.expression, "keyword"),
+        "created_by.name": FieldSpec(Conversation.created_by_name.expression, "keyword"),
+        "createdBy.id": FieldSpec(Conversation.created_by_id.expression, "keyword"),
+        "createdBy.name": FieldSpec(Conversation.created_by_name.expression, "keyword"),
         "api_config.connector_id": connector,
         "apiConfig.connectorId": connector,
         "api_config.action_type_id": action_type,
