@@ -19,11 +19,11 @@ run: $(STAMP)
 	$(BIN)/vigil serve
 
 ## Install and run the whole test suite: on SQLite, then on a throwaway PostgreSQL database.
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	scripts/test.sh
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest -x -q
+	scripts/test.sh sqlite
 
 test-postgres: $(STAMP)
 	scripts/test.sh postgres

@@ -1,7 +1,7 @@
 """Test fixtures: one real Vigil server per session on a real database.
 
 The database is SQLite in a temporary directory unless VIGIL_TEST_DATABASE_URL names another
-(`.ci/run` points it at a throwaway PostgreSQL database for the second pass of the suite).
+(`scripts/test.sh` points it at a throwaway PostgreSQL database for the second pass).
 """
 
 from __future__ import annotations

@@ -68,7 +68,15 @@ def test_config_file_and_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert settings.port == 7001  # the environment wins over the file
 
 
-def test_invalid_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_settings_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("VIGIL_PORT", "99999")
     with pytest.raises(ValueError, match="port"):
+        Settings()
+    monkeypatch.delenv("VIGIL_PORT")
+    monkeypatch.setenv("VIGIL_API_KEY_DEFAULT_EXPIRATION", "a fortnight")
+    with pytest.raises(ValueError, match="time value"):
+        Settings()
+    monkeypatch.delenv("VIGIL_API_KEY_DEFAULT_EXPIRATION")
+    monkeypatch.setenv("VIGIL_CONFIG_FILE", str(tmp_path / "no-such-file.toml"))
+    with pytest.raises(ValueError, match="not a readable file"):
         Settings()

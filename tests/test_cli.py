@@ -41,6 +41,10 @@ def test_user_and_apikey_commands(tmp_path: Path) -> None:
     assert "yes" in run_vigil(tmp_path, "apikey", "list").stdout
 
     assert run_vigil(tmp_path, "user", "passwd", "analyst", "--password", "new-password").returncode == 0
+    # The only superuser cannot be deleted, from the CLI either.
+    run_vigil(tmp_path, "user", "create", "root", "--password", "pw-rootroot", "--role", "superuser")
+    last = run_vigil(tmp_path, "user", "delete", "root")
+    assert last.returncode == 1 and "last enabled superuser" in last.stdout
     assert run_vigil(tmp_path, "user", "delete", "analyst").returncode == 0
     assert run_vigil(tmp_path, "user", "delete", "analyst").returncode == 1
 

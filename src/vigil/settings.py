@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vigil.errors import VigilError
+
 KIBANA_API_VERSION = "2023-10-31"
 INTERNAL_API_VERSION = "1"
 
@@ -26,6 +28,9 @@ INTERNAL_API_VERSION = "1"
 def _config_file() -> Path | None:
     explicit = os.environ.get("VIGIL_CONFIG_FILE")
     if explicit:
+        # A typo must not silently start Vigil on its defaults (say, SQLite instead of PostgreSQL).
+        if not Path(explicit).is_file():
+            raise ValueError(f"VIGIL_CONFIG_FILE names [{explicit}], which is not a readable file")
         return Path(explicit)
     default = Path("vigil.toml")
     return default if default.exists() else None
@@ -84,6 +89,18 @@ class Settings(BaseSettings):
         # Operators write libpq-style URLs; SQLAlchemy needs the driver named to pick psycopg 3.
         if value and value.startswith(("postgresql://", "postgres://")):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("api_key_default_expiration")
+    @classmethod
+    def _check_expiration(cls, value: str | None) -> str | None:
+        if value is not None:
+            from vigil.timeunits import parse_duration
+
+            try:
+                parse_duration(value)
+            except VigilError as exc:
+                raise ValueError(exc.message) from exc
         return value
 
     @property

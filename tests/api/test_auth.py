@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from tests.conftest import ADMIN_USER
 from tests.support.clients import CONVERSATIONS, kibana_client, unique_name
+from vigil.settings import Settings
 
 
 def test_missing_credentials_is_401_in_kibana_envelope(base_url: str) -> None:
@@ -22,9 +24,14 @@ def test_missing_credentials_is_401_in_kibana_envelope(base_url: str) -> None:
     assert "Basic" in response.headers["www-authenticate"]
 
 
-def test_wrong_password_is_401(base_url: str) -> None:
+def test_wrong_password_is_401_and_audited(base_url: str, settings: Settings) -> None:
     with kibana_client(base_url, auth=(ADMIN_USER, "not-the-password")) as client:
         assert client.get(f"{CONVERSATIONS}/_find").status_code == 401
+    events = [json.loads(line) for line in settings.resolved_audit_log.read_text().splitlines()]
+    failures = [e for e in events if e["event"]["action"] == "user_login"]
+    assert failures and failures[-1]["event"]["outcome"] == "failure"
+    assert failures[-1]["event"]["category"] == ["authentication"]
+    assert "not-the-password" not in settings.resolved_audit_log.read_text()
 
 
 def test_unknown_scheme_and_garbage_credentials_are_401(base_url: str) -> None:

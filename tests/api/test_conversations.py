@@ -264,7 +264,8 @@ def test_users_never_see_each_others_private_conversations(make_user) -> None:
         headers={"elastic-api-version": "1"},
     ).json()
     assert bulk["attributes"]["results"]["deleted"] == []
-    assert bulk["attributes"]["summary"]["failed"] == 1
+    assert bulk["attributes"]["summary"]["failed"] == 2
+    assert {e["status_code"] for e in bulk["attributes"]["errors"]} == {404}
     assert alice.client.get(f"{CONVERSATIONS}/{secret['id']}").json()["title"] == "alice's secret"
 
 
@@ -476,3 +477,11 @@ def test_bulk_action(make_user) -> None:
     assert body["success"] is False
     bad = user.client.post(f"{INTERNAL}/_bulk_action", headers=headers, json={"delete": {"ids": []}})
     assert bad.status_code == 400
+    # An empty delete must not mean "everything I own".
+    empty = user.client.post(f"{INTERNAL}/_bulk_action", headers=headers, json={"delete": {}})
+    assert empty.status_code == 400 and "query" in empty.json()["message"]
+    assert user.client.get(f"{CONVERSATIONS}/{kept['id']}").status_code == 200
+    unknown = user.client.post(
+        f"{INTERNAL}/_bulk_action", headers=headers, json={"delete": {"ids": ["nope"]}}
+    )
+    assert unknown.json()["attributes"]["errors"][0]["conversations"] == [{"id": "nope"}]

@@ -16,6 +16,7 @@ def test_status_is_kibana_shaped(admin: httpx.Client, base_url: str) -> None:
     anonymous = httpx.get(f"{base_url}/api/status")
     assert anonymous.status_code == 200
     assert anonymous.json() == {"status": {"overall": {"level": "available"}}}
+    assert httpx.get(f"{base_url}/api/status", auth=("elastic", "wrong")).status_code == 401
 
 
 def test_version_header_is_echoed_and_checked(admin: httpx.Client) -> None:
@@ -57,6 +58,8 @@ def test_writes_without_kbn_xsrf_are_refused(base_url: str) -> None:
     )
     assert allowed.status_code == 200
     assert httpx.get(f"{base_url}{CONVERSATIONS}/_find", headers=headers, auth=auth).status_code == 200
+    # As in Kibana, authentication comes first: an anonymous write is a 401, not an xsrf 400.
+    assert httpx.post(f"{base_url}{CONVERSATIONS}", json={"title": "x"}, headers=headers).status_code == 401
 
 
 def test_elasticsearch_routes_need_no_xsrf(base_url: str) -> None:

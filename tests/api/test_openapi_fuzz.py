@@ -5,6 +5,8 @@ whatever a client sends, Vigil never answers 500, and every answer matches what 
 from __future__ import annotations
 
 import base64
+import tempfile
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -27,7 +29,8 @@ AUTH = "Basic " + base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).de
 def _load_schema() -> schemathesis.BaseSchema:
     # The document is static, so it is built from the app at collection time; the cases are then
     # sent to the live test server. (schemathesis' own pytest loader does not support pytest 9.)
-    schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
+    with tempfile.TemporaryDirectory() as scratch:
+        schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=Path(scratch))).openapi())
     # Changing users and passwords at random would lock the rest of the suite out; those routes
     # have their own example-based tests.
     return schema.exclude(path_regex=r"^/_security/user/")

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
+
 from vigil.auth.principal import Principal
 
 ECS_VERSION = "9.0.0"
@@ -24,8 +26,6 @@ class AuditLog:
     def __init__(self, path: Path | None) -> None:
         self._path = path
         self._lock = threading.Lock()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(
         self,
@@ -62,7 +62,34 @@ class AuditLog:
             event.update(extra)
         if self._path is not None:
             line = json.dumps(event, separators=(",", ":"))
-            with self._lock, self._path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+            with self._lock:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                with self._path.open("a", encoding="utf-8") as handle:
+                    handle.write(line + "\n")
         logging.getLogger("vigil.audit").debug("%s", message)
         return event
+
+
+def audit_event(
+    request: Request,
+    principal: Principal | None,
+    space_id: str,
+    *,
+    action: str,
+    message: str,
+    event_type: str = "change",
+    category: str = "database",
+    outcome: str = "success",
+) -> None:
+    """Records an event about an HTTP request, with the caller's address."""
+    audit: AuditLog = request.app.state.audit
+    audit.record(
+        action=action,
+        message=message,
+        principal=principal,
+        space_id=space_id,
+        category=category,
+        event_type=event_type,
+        outcome=outcome,
+        client_ip=request.client.host if request.client else None,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import JSONResponse
 
+from vigil.audit.events import audit_event
 from vigil.auth import service
 from vigil.auth.models import ApiKey, User
 from vigil.auth.principal import Principal
@@ -17,7 +18,7 @@ from vigil.auth.schemas import (
     InvalidateApiKeyRequest,
     PutUserRequest,
 )
-from vigil.errors import BadRequest, Conflict, Forbidden
+from vigil.errors import BadRequest, Forbidden
 from vigil.web.deps import AppSettings, CurrentPrincipal, Db, SecurityAdmin, SpaceId
 from vigil.web.openapi import es_error_responses
 
@@ -60,29 +61,15 @@ def put_user(
             metadata=body.metadata,
             enabled=body.enabled,
         )
-        if not created:
-            _refuse_losing_last_superuser(session, username, body.roles if body.enabled else [])
-    request.app.state.audit.record(
+    audit_event(
+        request,
+        principal,
+        space_id,
         action="user_created" if created else "user_updated",
         message=f"User has {'created' if created else 'updated'} user [name={username}]",
-        principal=principal,
-        space_id=space_id,
         event_type="creation" if created else "change",
     )
     return {"created": created}
-
-
-def _refuse_losing_last_superuser(session: Any, username: str, new_roles: list[str]) -> None:
-    """Nobody should lock everyone out at 3 a.m.: the last enabled superuser stays."""
-    if "superuser" in new_roles:
-        return
-    others = [
-        u
-        for u in service.list_users(session)
-        if u.username != username and u.enabled and "superuser" in u.roles
-    ]
-    if not others:
-        raise Conflict(f"user [{username}] is the last enabled superuser and must keep that role")
 
 
 @router.get("/_security/user", summary="List users")
@@ -100,7 +87,7 @@ def get_user(username: str, database: Db, _: SecurityAdmin) -> JSONResponse:
     with database.session(readonly=True) as session:
         user = service.get_user(session, username)
         if user is None:
-            return JSONResponse({}, status_code=404)  # Elasticsearch answers an unknown user so
+            return JSONResponse({}, status_code=404)  # Elasticsearch's answer for an unknown user
         return JSONResponse({user.username: user_document(user)})
 
 
@@ -113,15 +100,14 @@ def delete_user(
     username: str, database: Db, principal: SecurityAdmin, request: Request, space_id: SpaceId
 ) -> JSONResponse:
     with database.session() as session:
-        if service.get_user(session, username) is not None:
-            _refuse_losing_last_superuser(session, username, [])
         found = service.delete_user(session, username)
     if found:
-        request.app.state.audit.record(
+        audit_event(
+            request,
+            principal,
+            space_id,
             action="user_deleted",
             message=f"User has deleted user [name={username}]",
-            principal=principal,
-            space_id=space_id,
             event_type="deletion",
         )
     return JSONResponse({"found": found}, status_code=200 if found else 404)
@@ -129,12 +115,24 @@ def delete_user(
 
 @router.post("/_security/user/{username}/_password", summary="Change a user's password")
 def change_password(
-    username: str, body: ChangePasswordRequest, database: Db, principal: CurrentPrincipal
+    username: str,
+    body: ChangePasswordRequest,
+    database: Db,
+    principal: CurrentPrincipal,
+    request: Request,
+    space_id: SpaceId,
 ) -> dict[str, Any]:
     if principal.username != username and not principal.grants.manage_security:
         raise Forbidden(f"user [{principal.username}] may only change their own password")
     with database.session() as session:
         service.set_password(session, username, body.password)
+    audit_event(
+        request,
+        principal,
+        space_id,
+        action="user_password_changed",
+        message=f"User has changed the password of user [name={username}]",
+    )
     return {}
 
 
@@ -181,11 +179,12 @@ def create_api_key(
             default_expiration=settings.api_key_default_expiration,
             metadata=body.metadata,
         )
-    request.app.state.audit.record(
+    audit_event(
+        request,
+        principal,
+        space_id,
         action="api_key_created",
         message=f"User has created API key [id={created.row.id}, name={created.row.name}]",
-        principal=principal,
-        space_id=space_id,
         event_type="creation",
     )
     response: dict[str, Any] = {
@@ -262,11 +261,12 @@ def invalidate_api_keys(
         rows = service.find_api_keys(session, key_ids=ids or None, name=body.name, **scope)
         invalidated, previously = service.invalidate_api_keys(session, [key for key, _ in rows])
     for key_id in invalidated:
-        request.app.state.audit.record(
+        audit_event(
+            request,
+            principal,
+            space_id,
             action="api_key_invalidated",
             message=f"User has invalidated API key [id={key_id}]",
-            principal=principal,
-            space_id=space_id,
         )
     return {
         "invalidated_api_keys": invalidated,

@@ -19,7 +19,7 @@ from vigil.auth.passwords import MIN_PASSWORD_LENGTH, VerifiedCredentialCache, h
 from vigil.auth.principal import Principal
 from vigil.auth.privileges import BUILTIN_ROLES, unknown_roles
 from vigil.db.base import utcnow
-from vigil.errors import BadRequest, NotFound, Unauthorized
+from vigil.errors import BadRequest, Conflict, NotFound, Unauthorized
 from vigil.timeunits import parse_duration
 
 
@@ -79,6 +79,8 @@ def put_user(
         _validate_password(password)
     user = get_user(session, username)
     created = user is None
+    if user is not None:
+        _keep_a_superuser(session, username, roles if enabled else [])
     if user is None:
         if password is None:
             raise BadRequest(
@@ -109,8 +111,18 @@ def delete_user(session: Session, username: str) -> bool:
     user = get_user(session, username)
     if user is None:
         return False
+    _keep_a_superuser(session, username, [])
     session.delete(user)
     return True
+
+
+def _keep_a_superuser(session: Session, username: str, new_roles: list[str]) -> None:
+    """Nobody should lock everyone out at 3 a.m.: the last enabled superuser stays one."""
+    if "superuser" in new_roles:
+        return
+    others = session.scalars(select(User).where(User.username != username, User.enabled.is_(True))).all()
+    if not any("superuser" in user.roles for user in others):
+        raise Conflict(f"user [{username}] is the last enabled superuser and must stay one")
 
 
 def principal_for_user(user: User, **extra: Any) -> Principal:

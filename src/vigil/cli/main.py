@@ -33,9 +33,14 @@ console = Console()
 
 @contextmanager
 def _store() -> Iterator[Database]:
-    database = Database(Settings())
+    settings = Settings()
+    database = Database(settings)
     try:
-        upgrade(database)
+        if settings.auto_migrate:
+            upgrade(database)
+        elif current_revision(database) != head_revision():
+            console.print("[red]error:[/red] the database schema is not current; run `vigil db upgrade`")
+            raise typer.Exit(code=1)
         yield database
     except VigilError as exc:
         console.print(f"[red]error:[/red] {exc.message}")

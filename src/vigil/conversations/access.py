@@ -22,14 +22,15 @@ class SharingState(StrEnum):
     RESTRICTED = "restricted"
 
 
+def is_same_user(user: Mapping[str, str], user_id: str, username: str) -> bool:
+    """A `users` entry names someone by id, or (clients of older Kibana) by name alone."""
+    return user.get("id") == user_id or (user.get("id") is None and user.get("name") == username)
+
+
 def sharing_state(users: Sequence[Mapping[str, str]], owner_id: str, owner_name: str) -> SharingState:
     if not users:
         return SharingState.SHARED
-    others = [
-        user
-        for user in users
-        if not (user.get("id") == owner_id or (user.get("id") is None and user.get("name") == owner_name))
-    ]
+    others = [user for user in users if not is_same_user(user, owner_id, owner_name)]
     return SharingState.RESTRICTED if others else SharingState.PRIVATE
 
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
-from vigil.audit.events import AuditLog
+from vigil.audit.events import audit_event
 from vigil.auth.principal import Principal
-from vigil.conversations import schemas, service
-from vigil.conversations.access import SharingState
-from vigil.errors import VigilError
-from vigil.web.deps import AssistantReader, AssistantWriter, Db, SpaceId
+from vigil.conversations import bulk, schemas, service
+from vigil.conversations.access import SharingState, is_same_user
+from vigil.web.deps import AssistantReader, AssistantWriter, Db, SpaceId, require_xsrf_header
 from vigil.web.openapi import kibana_error_responses
 
 PUBLIC = "/api/security_ai_assistant/current_user/conversations"
 INTERNAL = "/internal/elastic_assistant/current_user/conversations"
 
-router = APIRouter(tags=["conversations"], responses=kibana_error_responses(400, 401, 403, 404, 413))
+router = APIRouter(
+    tags=["conversations"],
+    responses=kibana_error_responses(400, 401, 403, 404, 413),
+    dependencies=[Depends(require_xsrf_header)],
+)
 
 _AUDIT_ACTIONS = {
     SharingState.SHARED: ("security_assistant_conversation_shared", "shared"),
@@ -27,10 +30,9 @@ _AUDIT_ACTIONS = {
 
 
 def _audit_sharing(
-    audit: AuditLog,
+    request: Request,
     principal: Principal,
     space_id: str,
-    request: Request,
     conversation_id: str,
     title: str,
     change: service.SharingChange,
@@ -40,18 +42,12 @@ def _audit_sharing(
     if change.state == SharingState.SHARED:
         message += " to all users in the space"
     elif change.state == SharingState.RESTRICTED:
-        others = [u for u in change.users if u.get("id") != principal.user_id]
+        others = [u for u in change.users if not is_same_user(u, principal.user_id, principal.username)]
         listed = ", ".join(
             "[" + ", ".join(f"{k}={u[k]}" for k in ("id", "name") if u.get(k)) + "]" for u in others
         )
         message += f" to user{'s' if len(others) > 1 else ''} ({listed})"
-    audit.record(
-        action=action,
-        message=message,
-        principal=principal,
-        space_id=space_id,
-        client_ip=request.client.host if request.client else None,
-    )
+    audit_event(request, principal, space_id, action=action, message=message)
 
 
 @router.post(
@@ -157,7 +153,7 @@ def update_conversation(
         conversation, sharing = service.update(session, principal, space_id, id, body)
         document = service.full_document(session, conversation)
     if sharing is not None:
-        _audit_sharing(request.app.state.audit, principal, space_id, request, id, conversation.title, sharing)
+        _audit_sharing(request, principal, space_id, id, conversation.title, sharing)
     return document
 
 
@@ -224,77 +220,7 @@ def bulk_action(
     principal: AssistantWriter,
     space_id: SpaceId,
 ) -> dict[str, Any]:
-    return service_bulk(body, request, database, principal, space_id)
+    def audit(conversation_id: str, title: str, change: service.SharingChange) -> None:
+        _audit_sharing(request, principal, space_id, conversation_id, title, change)
 
-
-def service_bulk(
-    body: schemas.BulkActionRequest, request: Request, database: Any, principal: Principal, space_id: str
-) -> dict[str, Any]:
-    """Each action in its own transaction, so one bad item fails alone, as Kibana reports it."""
-    created: list[dict[str, Any]] = []
-    updated: list[dict[str, Any]] = []
-    deleted: list[str] = []
-    errors: list[dict[str, Any]] = []
-
-    def fail(exc: VigilError, conversation_id: str, name: str | None) -> None:
-        errors.append(
-            {
-                "message": exc.message,
-                "status_code": exc.status_code,
-                "err_code": exc.error.upper().replace(" ", "_"),
-                "conversations": [{"id": conversation_id, "name": name}],
-            }
-        )
-
-    for props in body.create or []:
-        try:
-            with database.session() as session:
-                created.append(
-                    service.full_document(session, service.create(session, principal, space_id, props))
-                )
-        except VigilError as exc:
-            fail(exc, props.id or "", props.title)
-    for update_props in body.update or []:
-        try:
-            with database.session() as session:
-                conversation, sharing = service.update(
-                    session, principal, space_id, update_props.id, update_props
-                )
-                updated.append(service.full_document(session, conversation))
-            if sharing is not None:
-                _audit_sharing(
-                    request.app.state.audit,
-                    principal,
-                    space_id,
-                    request,
-                    conversation.id,
-                    conversation.title,
-                    sharing,
-                )
-        except VigilError as exc:
-            fail(exc, update_props.id, update_props.title)
-    if body.delete is not None:
-        with database.session(readonly=True) as session:
-            targets = service.owned_matching(session, principal, space_id, body.delete.query, body.delete.ids)
-        for target in targets:
-            try:
-                with database.session() as session:
-                    service.delete_one(session, principal, space_id, target.id)
-                deleted.append(target.id)
-            except VigilError as exc:
-                fail(exc, target.id, target.title)
-    succeeded = len(created) + len(updated) + len(deleted)
-    total = succeeded + len(errors)
-    return {
-        "success": not errors,
-        # Kibana answers a partial failure with HTTP 500; Vigil keeps HTTP 200 and reports each
-        # failed item with its own status instead (docs/api.md).
-        "status_code": 200 if not errors else errors[0]["status_code"],
-        "message": "Bulk edit completed" if not errors else "Bulk edit partially failed",
-        "conversations_count": total,
-        "attributes": {
-            "results": {"created": created, "updated": updated, "deleted": deleted, "skipped": []},
-            "summary": {"failed": len(errors), "skipped": 0, "succeeded": succeeded, "total": total},
-            **({"errors": errors} if errors else {}),
-        },
-    }
+    return bulk.perform(database, principal, space_id, body, audit)

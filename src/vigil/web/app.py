@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(status_router)
     app.include_router(security_router)
     app.include_router(conversations_router)
-    # Outermost first: the space prefix is stripped before the Kibana rules look at the path.
+    # Added last runs first: the space prefix is stripped before the Kibana rules see the path.
     app.add_middleware(KibanaProtocolMiddleware, settings=settings)
     app.add_middleware(SpaceMiddleware)
     return app

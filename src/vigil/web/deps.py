@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from vigil.audit.events import audit_event
 from vigil.auth.principal import Principal
 from vigil.auth.privileges import Level
 from vigil.auth.service import Authenticator, decode_api_key_credentials
 from vigil.db.engine import Database
-from vigil.errors import Forbidden, Unauthorized
+from vigil.errors import BadRequest, Forbidden, Unauthorized
 from vigil.settings import Settings
 
 
@@ -57,12 +58,45 @@ def _authenticate(request: Request) -> Principal:
 def get_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is None:
-        cached = _authenticate(request)
+        try:
+            cached = _authenticate(request)
+        except Unauthorized as exc:
+            if request.headers.get("authorization"):  # a wrong credential, not a missing one
+                audit_event(
+                    request,
+                    None,
+                    get_space_id(request),
+                    action="user_login",
+                    message=f"Failed attempt to login: {exc.message}",
+                    category="authentication",
+                    event_type="start",
+                    outcome="failure",
+                )
+            raise
         request.state.principal = cached
     return cached  # type: ignore[no-any-return]
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def require_xsrf_header(request: Request, _: CurrentPrincipal) -> None:
+    """Kibana's CSRF guard, run after authentication as Kibana runs it: a write request to a
+    Kibana route must carry `kbn-xsrf` (any value) or `kbn-version`. Browsers cannot add custom
+    headers to cross-site requests without CORS, so the header proves the caller is not a form."""
+    settings: Settings = request.app.state.settings
+    if (
+        request.method not in _SAFE_METHODS
+        and not settings.xsrf_disable_protection
+        and request.url.path not in settings.xsrf_allowlist
+        and "kbn-xsrf" not in request.headers
+        and "kbn-version" not in request.headers
+    ):
+        raise BadRequest("Request must contain a kbn-xsrf header.")
+
+
 SpaceId = Annotated[str, Depends(get_space_id)]
 Db = Annotated[Database, Depends(get_database)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

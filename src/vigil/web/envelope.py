@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 KIBANA_PREFIXES = ("/api/", "/internal/")
+_SPACE_PREFIX = re.compile(r"^/s/[a-z0-9_\-]+(?=/)")
 
 
 def is_kibana_path(path: str) -> bool:
+    # Errors raised outside the space middleware (unexpected 500s) still see the /s/{id} prefix.
+    path = _SPACE_PREFIX.sub("", path, count=1)
     return path.startswith(KIBANA_PREFIXES) or path in ("/api", "/internal")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -73,6 +74,18 @@ async def _payload_too_large(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request.url.path, 413, exc.message, es_type="content_too_long_exception")
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # Two writers raced for the same key (a client-chosen id, a username): the loser gets the
+    # same 409 a sequential request would have got, not a 500.
+    logger.info("integrity conflict on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        request.url.path,
+        409,
+        "conflict: the resource already exists or was changed at the same time",
+        es_type="version_conflict_engine_exception",
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request.url.path, 500, "An internal server error occurred.")
@@ -83,4 +96,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PayloadTooLargeError, _payload_too_large)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)

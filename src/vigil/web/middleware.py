@@ -2,7 +2,7 @@
 
 - `/s/{space_id}/...` answers like `/...` inside that space (request.state.space_id).
 - `elastic-api-version`: checked on Kibana routes and echoed on their responses.
-- `kbn-xsrf`: write requests to Kibana routes must carry it (or `kbn-version`), as Kibana does.
+- (`kbn-xsrf` is checked after authentication, as Kibana does: see web/deps.py.)
 - Body size limits: Kibana's maxPayload on Kibana routes, a larger one for bulk ingest.
 """
 
@@ -18,7 +18,6 @@ from vigil.web.envelope import error_response, is_kibana_path
 
 DEFAULT_SPACE = "default"
 _SPACE_PREFIX = re.compile(r"^/s/([a-z0-9_\-]+)(/.*)$")
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SpaceMiddleware:
@@ -78,9 +77,7 @@ class KibanaProtocolMiddleware:
             if limiter.exceeded:
                 if not replaced:
                     replaced = True
-                    response = error_response(
-                        path, 413, f"Payload content length greater than maximum allowed: {limit}"
-                    )
+                    response = _payload_too_large(path, limit)
                     await response(scope, _empty_receive, send)
                 return
             if message["type"] == "http.response.start" and extra_headers:
@@ -92,7 +89,7 @@ class KibanaProtocolMiddleware:
     def _reject(self, scope: Scope, path: str, kibana: bool, limit: int) -> Any:
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            return error_response(path, 413, f"Payload content length greater than maximum allowed: {limit}")
+            return _payload_too_large(path, limit)
         if not kibana:
             return None
         requested = _header(scope, b"elastic-api-version")
@@ -101,15 +98,16 @@ class KibanaProtocolMiddleware:
             return error_response(
                 path, 400, f'Invalid version. Received "{requested}", expected one of ["{supported}"]'
             )
-        if (
-            scope["method"] not in _SAFE_METHODS
-            and not self.settings.xsrf_disable_protection
-            and path not in self.settings.xsrf_allowlist
-            and _header(scope, b"kbn-xsrf") is None
-            and _header(scope, b"kbn-version") is None
-        ):
-            return error_response(path, 400, "Request must contain a kbn-xsrf header.")
         return None
+
+
+def _payload_too_large(path: str, limit: int) -> Any:
+    return error_response(
+        path,
+        413,
+        f"Payload content length greater than maximum allowed: {limit}",
+        es_type="content_too_long_exception",
+    )
 
 
 class PayloadTooLargeError(Exception):

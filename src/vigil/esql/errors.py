@@ -1,0 +1,20 @@
+"""ES|QL parsing errors, shaped like Elasticsearch's ``parsing_exception`` messages."""
+
+from __future__ import annotations
+
+
+class EsqlParsingError(ValueError):
+    """The query text is not valid ES|QL.
+
+    ``str()`` is ``line L:C: <message>`` (1-based, like Elasticsearch) so the web layer can
+    return it verbatim in an ``error.reason``; ``message`` is the part after the prefix.
+    """
+
+    # Elasticsearch reports every grammar failure under this error type.
+    es_type = "parsing_exception"
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(f"line {line}:{column}: {message}")
+        self.message = message
+        self.line = line
+        self.column = column
