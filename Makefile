@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres lint typecheck bench install clean
 
+# llama-cpp-python (the embedded model's runtime) ships as source only: it compiles llama.cpp
+# once (minutes) and pip caches the wheel. The multimodal tools are not needed, so not built.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

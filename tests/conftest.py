@@ -19,6 +19,8 @@ from vigil.settings import Settings
 
 ADMIN_USER = "elastic"
 ADMIN_PASSWORD = "test-admin-password"
+# PostgreSQL deployments must configure a key (several servers share it); tests use this one.
+ENCRYPTION_KEY = "vigil-test-encryption-key-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +36,10 @@ def settings(data_dir: Path) -> Settings:
         admin_username=ADMIN_USER,
         admin_password=ADMIN_PASSWORD,
         sqlite_synchronous="NORMAL",
+        encryption_key=ENCRYPTION_KEY,
+        # Provider-fault tests wait for timeouts and retries: keep them short.
+        llm_request_timeout_seconds=2,
+        llm_max_retries=1,
     )
 
 
@@ -57,9 +63,7 @@ def make_user(base_url: str, admin: httpx.Client) -> Iterator[Callable[..., Test
     def factory(*roles: str, username: str | None = None) -> TestUser:
         name = username or unique_name("user")
         password = "pw-" + name
-        response = admin.put(
-            f"/_security/user/{name}", json={"password": password, "roles": list(roles or ["editor"])}
-        )
+        response = admin.put(f"/_security/user/{name}", json={"password": password, "roles": list(roles or ["editor"])})
         assert response.status_code == 200, response.text
         user = TestUser(name, password, list(roles), kibana_client(base_url, auth=(name, password)))
         created.append(user)

@@ -10,9 +10,7 @@ from pathlib import Path
 VIGIL = [sys.executable, "-m", "vigil"]
 
 
-def run_vigil(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def run_vigil(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
     environment.update({"VIGIL_DATA_DIR": str(data_dir), "COLUMNS": "200", **(env or {})})
     return subprocess.run([*VIGIL, *args], env=environment, capture_output=True, text=True, timeout=120)
@@ -29,9 +27,7 @@ def test_user_and_apikey_commands(tmp_path: Path) -> None:
     listing = run_vigil(tmp_path, "user", "list")
     assert "analyst" in listing.stdout and "editor" in listing.stdout
 
-    key = run_vigil(
-        tmp_path, "apikey", "create", "--user", "analyst", "--name", "soar", "--expiration", "30d"
-    )
+    key = run_vigil(tmp_path, "apikey", "create", "--user", "analyst", "--name", "soar", "--expiration", "30d")
     assert key.returncode == 0, key.stdout + key.stderr
     key_id = next(line.split()[1] for line in key.stdout.splitlines() if line.startswith("id:"))
     keys = run_vigil(tmp_path, "apikey", "list")

@@ -115,15 +115,11 @@ def test_kill_9_during_writes(tmp_path: Path, settings: Settings) -> None:
                 assert contents[0::2] == contents[1::2]
                 assert contents[0::2][: len(acknowledged[conversation_id])] == acknowledged[conversation_id]
                 assert all(len(c.rsplit("-", 1)[1]) == 2000 for c in contents)
-        db_settings = Settings(
-            data_dir=tmp_path, database_url=os.environ.get("VIGIL_TEST_DATABASE_URL") or None
-        )
+        db_settings = Settings(data_dir=tmp_path, database_url=os.environ.get("VIGIL_TEST_DATABASE_URL") or None)
         database = Database(db_settings)
         with database.session(readonly=True) as session:
             for conversation_id in ids:
-                count = session.scalar(
-                    select(Conversation.message_count).where(Conversation.id == conversation_id)
-                )
+                count = session.scalar(select(Conversation.message_count).where(Conversation.id == conversation_id))
                 rows = session.scalar(
                     select(func.count()).where(ConversationMessage.conversation_id == conversation_id)
                 )

@@ -59,3 +59,13 @@ class Unprocessable(VigilError):
 class ServiceUnavailable(VigilError):
     status_code = 503
     es_type = "status_exception"
+
+
+class UpstreamError(VigilError):
+    """A dependency Vigil called (an LLM provider, an external cluster) failed."""
+
+    es_type = "status_exception"
+
+    def __init__(self, message: str, status_code: int = 502) -> None:
+        super().__init__(message)
+        self.status_code = status_code

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,17 @@ def _config_file() -> Path | None:
         return Path(explicit)
     default = Path("vigil.toml")
     return default if default.exists() else None
+
+
+class PreconfiguredConnector(BaseModel):
+    """A connector defined in configuration (Kibana's `xpack.actions.preconfigured`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Name shown in the connector lists.")
+    connector_type_id: str = Field(description="Connector type, e.g. `.gen-ai` (docs/connectors.md).")
+    config: dict[str, Any] = Field(default_factory=dict, description="Type-specific configuration.")
+    secrets: dict[str, SecretStr] = Field(default_factory=dict, description="Type-specific secrets.")
 
 
 class Settings(BaseSettings):
@@ -82,6 +93,38 @@ class Settings(BaseSettings):
     )
     audit_enabled: bool = Field(True, description="Write audit events.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Server log level.")
+
+    agent_step_limit: int = Field(
+        10, ge=1, le=100, description="Most model calls one assistant turn may make (tool rounds included)."
+    )
+    agent_history_token_budget: int = Field(
+        6000,
+        ge=256,
+        description="Estimated tokens of history sent with a turn; older messages are dropped to fit. "
+        "A connector's contextWindowLength, when set, takes precedence.",
+    )
+    llm_request_timeout_seconds: float = Field(
+        120.0, gt=0, description="How long one LLM request may take before it fails (streamed or not)."
+    )
+    llm_max_retries: int = Field(
+        3, ge=0, le=10, description="Retries of an LLM request on 429, 5xx and connection errors, with backoff."
+    )
+    chat_generate_titles: bool = Field(
+        True, description='Ask the model for a title when a conversation is still called "New chat".'
+    )
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Key (32 characters or more) that encrypts connector secrets at rest, like Kibana's "
+        "xpack.encryptedSavedObjects.encryptionKey. Default with SQLite: generated into "
+        "data_dir/encryption.key. Required with PostgreSQL: every server must share it.",
+    )
+    preconfigured_connectors: dict[str, PreconfiguredConnector] = Field(
+        default_factory=dict,
+        description="Connectors defined in configuration, by id (Kibana's xpack.actions.preconfigured).",
+    )
+    local_model_enabled: bool = Field(
+        True, description="Offer the preconfigured `vigil-local` connector (Vigil's embedded model)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -122,9 +122,7 @@ def test_last_superuser_cannot_be_removed(admin: httpx.Client) -> None:
 def test_password_change_takes_effect_immediately(make_user, base_url: str) -> None:
     user = make_user("viewer")
     assert user.client.get("/_security/_authenticate").status_code == 200  # now cached
-    changed = user.client.post(
-        f"/_security/user/{user.username}/_password", json={"password": "brand-new-pw"}
-    )
+    changed = user.client.post(f"/_security/user/{user.username}/_password", json={"password": "brand-new-pw"})
     assert changed.status_code == 200
     assert user.client.get("/_security/_authenticate").status_code == 401
     with kibana_client(base_url, auth=(user.username, "brand-new-pw")) as client:
@@ -137,9 +135,7 @@ def _api_key_client(base_url: str, encoded: str) -> httpx.Client:
 
 def test_api_key_lifecycle(make_user, base_url: str) -> None:
     user = make_user("editor")
-    created = user.client.post(
-        "/_security/api_key", json={"name": "soar-connector", "metadata": {"team": "soc"}}
-    )
+    created = user.client.post("/_security/api_key", json={"name": "soar-connector", "metadata": {"team": "soc"}})
     assert created.status_code == 200
     key = created.json()
     assert set(key) == {"id", "name", "api_key", "encoded"}
@@ -199,9 +195,7 @@ def test_bad_expiration_is_400(make_user) -> None:
 
 def test_role_descriptors_are_refused_not_ignored(make_user) -> None:
     user = make_user("editor")
-    response = user.client.post(
-        "/_security/api_key", json={"name": "k", "role_descriptors": {"r": {"cluster": []}}}
-    )
+    response = user.client.post("/_security/api_key", json={"name": "k", "role_descriptors": {"r": {"cluster": []}}})
     assert response.status_code == 400
 
 

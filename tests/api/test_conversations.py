@@ -31,9 +31,7 @@ def test_create_returns_the_kibana_shape(make_user) -> None:
                 "Boom",
                 "assistant",
                 isError=True,
-                metadata={
-                    "contentReferences": {"abc": {"id": "abc", "type": "SecurityAlert", "alertId": "alert-1"}}
-                },
+                metadata={"contentReferences": {"abc": {"id": "abc", "type": "SecurityAlert", "alertId": "alert-1"}}},
             ),
         ],
         "apiConfig": {
@@ -287,8 +285,7 @@ def test_sharing_shared_restricted_private(make_user, settings: Settings) -> Non
     assert teammate.client.get(f"{CONVERSATIONS}/{c['id']}").status_code == 200
     assert c["id"] in {x["id"] for x in teammate.client.get(f"{CONVERSATIONS}/_find").json()["data"]}
     assert c["id"] not in {
-        x["id"]
-        for x in teammate.client.get(f"{CONVERSATIONS}/_find", params={"is_owner": "true"}).json()["data"]
+        x["id"] for x in teammate.client.get(f"{CONVERSATIONS}/_find", params={"is_owner": "true"}).json()["data"]
     }
     forbidden = teammate.client.put(f"{CONVERSATIONS}/{c['id']}", json={"title": "hijack"})
     assert forbidden.status_code == 403
@@ -330,9 +327,7 @@ def test_sharing_shared_restricted_private(make_user, settings: Settings) -> Non
 def test_sharing_by_name_only(make_user) -> None:
     owner, teammate = make_user("editor"), make_user("editor")
     c = owner.create_conversation("by name")
-    owner.client.put(
-        f"{CONVERSATIONS}/{c['id']}", json={"users": [c["createdBy"], {"name": teammate.username}]}
-    )
+    owner.client.put(f"{CONVERSATIONS}/{c['id']}", json={"users": [c["createdBy"], {"name": teammate.username}]})
     assert teammate.client.get(f"{CONVERSATIONS}/{c['id']}").status_code == 200
     bad = owner.client.put(f"{CONVERSATIONS}/{c['id']}", json={"users": [{}]})
     assert bad.status_code == 400
@@ -413,9 +408,7 @@ def test_find_filter_in_kql(make_user) -> None:
     a = user.create_conversation(
         "Ransomware on host-7", category="insights", messages=[message("mimikatz seen", "user")]
     )
-    b = user.create_conversation(
-        "Phishing triage", apiConfig={"connectorId": "gpt", "actionTypeId": ".gen-ai"}
-    )
+    b = user.create_conversation("Phishing triage", apiConfig={"connectorId": "gpt", "actionTypeId": ".gen-ai"})
     c = user.create_conversation("New chat", isDefault=True)
 
     def ids(kql: str) -> set[str]:
@@ -439,15 +432,11 @@ def test_find_filter_in_kql(make_user) -> None:
 
 def test_find_fields_selects_what_is_returned(make_user) -> None:
     user = make_user("editor")
-    user.create_conversation(
-        "t", messages=[message("m")], apiConfig={"connectorId": "c", "actionTypeId": "a"}
-    )
+    user.create_conversation("t", messages=[message("m")], apiConfig={"connectorId": "c", "actionTypeId": "a"})
     data = user.client.get(f"{CONVERSATIONS}/_find", params={"fields": "title,updated_at"}).json()["data"][0]
     assert "updatedAt" in data and "messages" not in data and "apiConfig" not in data
     assert {"id", "title", "createdAt", "users", "namespace", "category"} <= set(data)
-    with_messages = user.client.get(
-        f"{CONVERSATIONS}/_find", params=[("fields", "messages"), ("fields", "id")]
-    )
+    with_messages = user.client.get(f"{CONVERSATIONS}/_find", params=[("fields", "messages"), ("fields", "id")])
     assert with_messages.json()["data"][0]["messages"][0]["content"] == "m"
 
 
@@ -481,7 +470,5 @@ def test_bulk_action(make_user) -> None:
     empty = user.client.post(f"{INTERNAL}/_bulk_action", headers=headers, json={"delete": {}})
     assert empty.status_code == 400 and "query" in empty.json()["message"]
     assert user.client.get(f"{CONVERSATIONS}/{kept['id']}").status_code == 200
-    unknown = user.client.post(
-        f"{INTERNAL}/_bulk_action", headers=headers, json={"delete": {"ids": ["nope"]}}
-    )
+    unknown = user.client.post(f"{INTERNAL}/_bulk_action", headers=headers, json={"delete": {"ids": ["nope"]}})
     assert unknown.json()["attributes"]["errors"][0]["conversations"] == [{"id": "nope"}]

@@ -63,9 +63,7 @@ def test_writes_without_kbn_xsrf_are_refused(base_url: str) -> None:
 
 
 def test_elasticsearch_routes_need_no_xsrf(base_url: str) -> None:
-    response = httpx.post(
-        f"{base_url}/_security/api_key", json={"name": "k"}, auth=(ADMIN_USER, ADMIN_PASSWORD)
-    )
+    response = httpx.post(f"{base_url}/_security/api_key", json={"name": "k"}, auth=(ADMIN_USER, ADMIN_PASSWORD))
     assert response.status_code == 200
 
 

@@ -141,16 +141,10 @@ def test_row_with_multivalue_literal() -> None:
 
 
 def test_dissect_grok_mv_expand_lookup_join() -> None:
-    assert parse(REALISTIC_QUERIES[3]).commands == (
-        ast.Dissect(FieldRef("message"), "%{ts} %{level} %{msg}", ","),
-    )
-    assert parse(REALISTIC_QUERIES[4]).commands == (
-        ast.Grok(FieldRef("message"), "%{IP:client.ip} %{WORD:method}"),
-    )
+    assert parse(REALISTIC_QUERIES[3]).commands == (ast.Dissect(FieldRef("message"), "%{ts} %{level} %{msg}", ","),)
+    assert parse(REALISTIC_QUERIES[4]).commands == (ast.Grok(FieldRef("message"), "%{IP:client.ip} %{WORD:method}"),)
     assert parse(REALISTIC_QUERIES[5]).commands == (ast.MvExpand("roles"),)
-    assert parse(REALISTIC_QUERIES[6]).commands == (
-        ast.LookupJoin(IndexPattern("threat_list"), ("source.ip",)),
-    )
+    assert parse(REALISTIC_QUERIES[6]).commands == (ast.LookupJoin(IndexPattern("threat_list"), ("source.ip",)),)
 
 
 def test_case_function_and_predicates() -> None:
@@ -161,9 +155,7 @@ def test_case_function_and_predicates() -> None:
     assert case.name == "case"
     assert len(case.args) == 5
     (where,) = parse(REALISTIC_QUERIES[8]).commands
-    assert where == ast.Where(
-        BinaryOp("OR", Like(FieldRef("message"), "*fail*"), RLike(FieldRef("message"), "err.*"))
-    )
+    assert where == ast.Where(BinaryOp("OR", Like(FieldRef("message"), "*fail*"), RLike(FieldRef("message"), "err.*")))
     (where,) = parse(REALISTIC_QUERIES[9]).commands
     assert where == ast.Where(
         BinaryOp(
@@ -183,18 +175,12 @@ def test_rename_drop_and_new_rename_form() -> None:
 
 
 def test_stats_aggregate_filter_and_by_only() -> None:
-    text = (
-        'FROM logs | STATS fails = COUNT(*) WHERE event.outcome == "failure", total = COUNT(*) BY user.name'
-    )
+    text = 'FROM logs | STATS fails = COUNT(*) WHERE event.outcome == "failure", total = COUNT(*) BY user.name'
     stats = parse(text).commands[0]
     assert isinstance(stats, ast.Stats)
-    assert stats.aggregates[0].where == BinaryOp(
-        "==", FieldRef("event.outcome"), Literal("failure", "string")
-    )
+    assert stats.aggregates[0].where == BinaryOp("==", FieldRef("event.outcome"), Literal("failure", "string"))
     assert stats.aggregates[1].where is None
-    assert parse("FROM logs | STATS BY host.name").commands == (
-        ast.Stats((), (Field(None, FieldRef("host.name")),)),
-    )
+    assert parse("FROM logs | STATS BY host.name").commands == (ast.Stats((), (Field(None, FieldRef("host.name")),)),)
 
 
 def test_operator_precedence() -> None:
@@ -227,17 +213,13 @@ def test_left_associative_arithmetic_and_negative_literals() -> None:
     (evaluation,) = parse("FROM t | EVAL x = 10 - 3 - 2, y = -1, z = - 2.5").commands
     assert isinstance(evaluation, ast.Eval)
     x, y, z = (f.expr for f in evaluation.fields)
-    assert x == BinaryOp(
-        "-", BinaryOp("-", Literal(10, "integer"), Literal(3, "integer")), Literal(2, "integer")
-    )
+    assert x == BinaryOp("-", BinaryOp("-", Literal(10, "integer"), Literal(3, "integer")), Literal(2, "integer"))
     assert y == Literal(-1, "integer")
     assert z == Literal(-2.5, "decimal")
 
 
 def test_params_and_strings() -> None:
-    (evaluation,) = parse(
-        'FROM t | EVAL a = ?, b = ?1, c = ?name, d = "x\\ty\\n\\"z\\"", e = """a\\b"c"""'
-    ).commands
+    (evaluation,) = parse('FROM t | EVAL a = ?, b = ?1, c = ?name, d = "x\\ty\\n\\"z\\"", e = """a\\b"c"""').commands
     assert isinstance(evaluation, ast.Eval)
     values = [f.expr for f in evaluation.fields]
     assert values[:3] == [Param(None), Param("1"), Param("name")]

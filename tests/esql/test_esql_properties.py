@@ -69,9 +69,7 @@ leaves = st.one_of(
     st.builds(ast.QualifiedLiteral, st.integers(0, 1000), st.sampled_from(["hour", "days", "m", "ms"])),
     st.one_of(st.none(), plain_names, st.integers(1, 9).map(str)).map(ast.Param),
     st.lists(numbers.filter(lambda lit: lit.kind == "integer"), max_size=3).map(tuple).map(ast.ListLiteral),
-    st.lists(strings.map(lambda v: ast.Literal(v, "string")), min_size=1, max_size=3)
-    .map(tuple)
-    .map(ast.ListLiteral),
+    st.lists(strings.map(lambda v: ast.Literal(v, "string")), min_size=1, max_size=3).map(tuple).map(ast.ListLiteral),
 )
 
 
@@ -100,9 +98,9 @@ def _compound(children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Ex
 expressions = st.recursive(leaves, _compound, max_leaves=12)
 opt_names = st.one_of(st.none(), field_names)
 fields = st.lists(st.builds(ast.Field, opt_names, expressions), min_size=1, max_size=3).map(tuple)
-patterns = st.lists(
-    st.one_of(field_names, st.sampled_from(["host.*", "e*", "*", "*_id"])), min_size=1, max_size=3
-).map(tuple)
+patterns = st.lists(st.one_of(field_names, st.sampled_from(["host.*", "e*", "*", "*_id"])), min_size=1, max_size=3).map(
+    tuple
+)
 index_patterns = st.builds(
     ast.IndexPattern,
     st.sampled_from(["logs-*", ".alerts-security.alerts-default", "metrics", "a b", "logs-<x-{now/d}>"]),
@@ -145,9 +143,7 @@ processing_commands = st.one_of(
     st.builds(ast.Limit, st.integers(0, 10_000)),
     st.builds(ast.Keep, patterns),
     st.builds(ast.Drop, patterns),
-    st.builds(
-        ast.Rename, st.lists(st.builds(ast.RenameClause, field_names, field_names), min_size=1).map(tuple)
-    ),
+    st.builds(ast.Rename, st.lists(st.builds(ast.RenameClause, field_names, field_names), min_size=1).map(tuple)),
     st.builds(ast.Dissect, field_names.map(ast.FieldRef), strings, st.one_of(st.none(), strings)),
     st.builds(ast.Grok, field_names.map(ast.FieldRef), strings),
     st.builds(ast.MvExpand, field_names),

@@ -95,9 +95,7 @@ def sample_db(url: str) -> Iterator[SampleDb]:
     )
 
     def users_exist(condition: Condition) -> Condition:
-        return (
-            select(users.c.user_id).where(users.c.conversation_id == conversations.c.id, condition).exists()
-        )
+        return select(users.c.user_id).where(users.c.conversation_id == conversations.c.id, condition).exists()
 
     fields: Fields = {
         "title": FieldSpec(conversations.c.title, "text"),
@@ -114,9 +112,7 @@ def sample_db(url: str) -> Iterator[SampleDb]:
     try:
         with engine.begin() as connection:
             columns = [column.name for column in conversations.columns]
-            connection.execute(
-                conversations.insert(), [dict(zip(columns, row, strict=True)) for row in CONVERSATIONS]
-            )
+            connection.execute(conversations.insert(), [dict(zip(columns, row, strict=True)) for row in CONVERSATIONS])
             columns = [column.name for column in users.columns]
             connection.execute(users.insert(), [dict(zip(columns, row, strict=True)) for row in USERS])
         yield SampleDb(engine, conversations, users, fields)

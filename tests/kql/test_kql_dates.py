@@ -11,9 +11,7 @@ from vigil.kql.dates import DatePeriod, parse_date
 NOW = datetime(2024, 3, 31, 15, 30, 45, 123456, tzinfo=UTC)
 
 
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
-) -> datetime:
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 

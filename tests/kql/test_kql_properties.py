@@ -32,9 +32,7 @@ CHARS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 # Characters that stress the escaping rules, mixed with ordinary ones.
 TRICKY = st.sampled_from([*' \t\r\n\u00a0\u2003\\"():<>*{}?%_.-', "or", "and", "not", "\not", "\\not"])
 # Space-separated words, so keywords land where the scanner would read them as operators.
-WORDS = st.lists(st.sampled_from(["or", "AND", "not", "Not", "foo", "x:y", " ", "\n", "\t"]), max_size=5).map(
-    " ".join
-)
+WORDS = st.lists(st.sampled_from(["or", "AND", "not", "Not", "foo", "x:y", " ", "\n", "\t"]), max_size=5).map(" ".join)
 TEXT = st.one_of(st.lists(st.one_of(CHARS, TRICKY), max_size=8).map("".join), WORDS)
 
 field_names = st.one_of(st.sampled_from(["a", "title", "users.name", "or", "NOT", "x y", "*", ""]), TEXT)
@@ -44,9 +42,7 @@ field_names = st.one_of(st.sampled_from(["a", "title", "users.name", "or", "NOT"
 def terms(draw: st.DrawFn) -> Term:
     """A non-empty pattern: literal text and unescaped wildcards, never a lone ``*``."""
     units = draw(
-        st.lists(st.one_of(st.just(None), TEXT.filter(bool)), min_size=1, max_size=4).filter(
-            lambda u: u != [None]
-        )
+        st.lists(st.one_of(st.just(None), TEXT.filter(bool)), min_size=1, max_size=4).filter(lambda u: u != [None])
     )
     return Term("".join("*" if unit is None else Term.literal(unit).text for unit in units))
 

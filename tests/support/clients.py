@@ -14,9 +14,7 @@ CONVERSATIONS = "/api/security_ai_assistant/current_user/conversations"
 def kibana_client(
     base_url: str, auth: httpx.Auth | tuple[str, str] | None = None, headers: dict[str, str] | None = None
 ) -> httpx.Client:
-    return httpx.Client(
-        base_url=base_url, auth=auth, headers={**KIBANA_HEADERS, **(headers or {})}, timeout=30
-    )
+    return httpx.Client(base_url=base_url, auth=auth, headers={**KIBANA_HEADERS, **(headers or {})}, timeout=30)
 
 
 @dataclass
@@ -26,9 +24,7 @@ class TestUser:
     roles: list[str]
     client: httpx.Client
 
-    def create_conversation(
-        self, title: str = "A conversation", space: str | None = None, **body: object
-    ) -> dict:
+    def create_conversation(self, title: str = "A conversation", space: str | None = None, **body: object) -> dict:
         prefix = f"/s/{space}" if space else ""
         response = self.client.post(f"{prefix}{CONVERSATIONS}", json={"title": title, **body})
         assert response.status_code == 200, response.text

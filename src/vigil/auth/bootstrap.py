@@ -29,9 +29,7 @@ def ensure_first_superuser(database: Database, settings: Settings) -> BootstrapR
         with database.session() as session:
             if service.count_users(session) > 0:
                 return None
-            service.put_user(
-                session, username, password=password, roles=["superuser"], full_name="Vigil administrator"
-            )
+            service.put_user(session, username, password=password, roles=["superuser"], full_name="Vigil administrator")
     except IntegrityError:
         # Another Vigil server sharing the database created it first: nothing left to do.
         return None

@@ -236,9 +236,7 @@ def get_api_keys(
 ) -> dict[str, Any]:
     scope = _owner_scope(principal, owner, username)
     with database.session(readonly=True) as session:
-        rows = service.find_api_keys(
-            session, key_ids=[id] if id else None, name=name, active_only=active_only, **scope
-        )
+        rows = service.find_api_keys(session, key_ids=[id] if id else None, name=name, active_only=active_only, **scope)
         return {"api_keys": [_key_document(key, user) for key, user in rows]}
 
 

@@ -38,9 +38,7 @@ def _validate_username(username: str) -> None:
 
 def _validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(
-            f"Validation Failed: 1: passwords must be at least [{MIN_PASSWORD_LENGTH}] characters long;"
-        )
+        raise BadRequest(f"Validation Failed: 1: passwords must be at least [{MIN_PASSWORD_LENGTH}] characters long;")
 
 
 def _validate_roles(roles: list[str]) -> None:
@@ -158,9 +156,7 @@ class Authenticator:
         owner = session.get(User, row.owner_id)
         if owner is None or not owner.enabled:
             raise failure
-        return principal_for_user(
-            owner, authentication_type="api_key", api_key_id=row.id, api_key_name=row.name
-        )
+        return principal_for_user(owner, authentication_type="api_key", api_key_id=row.id, api_key_name=row.name)
 
 
 def _hash_secret(secret: str) -> str:

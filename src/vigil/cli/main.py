@@ -18,9 +18,7 @@ from vigil.db.migrate import current_revision, head_revision, upgrade
 from vigil.errors import VigilError
 from vigil.settings import Settings
 
-app = typer.Typer(
-    help="Vigil: a self-hosted AI assistant for security and observability teams.", no_args_is_help=True
-)
+app = typer.Typer(help="Vigil: a self-hosted AI assistant for security and observability teams.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)

@@ -13,9 +13,7 @@ from vigil.kql import FieldSpec, KqlError, NestedSpec, parse, to_sql
 
 def _users_exist(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists(
-        select(ConversationUser.conversation_id).where(
-            ConversationUser.conversation_id == Conversation.id, condition
-        )
+        select(ConversationUser.conversation_id).where(ConversationUser.conversation_id == Conversation.id, condition)
     )
 
 

@@ -54,9 +54,7 @@ class ConversationUser(Base):
         Index("ix_conversation_users_user_name", "user_name", "conversation_id"),
     )
 
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str | None] = mapped_column(String(64))
     user_name: Mapped[str | None] = mapped_column(String(255))
@@ -65,9 +63,7 @@ class ConversationUser(Base):
 class ConversationMessage(Base):
     __tablename__ = "conversation_messages"
 
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
@@ -77,3 +73,11 @@ class ConversationMessage(Base):
     reader: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     trace_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     message_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    # What chat/complete attached to a user message (an alert or event) and the fields to hide;
+    # kept raw here so anonymization can be applied whenever the message is replayed.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    fields_to_anonymize: Mapped[list[str] | None] = mapped_column(JSONType)
+    # The assistant's tool rounds for this answer (vigil.agent.transcript), so turns replay whole.
+    rounds: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)

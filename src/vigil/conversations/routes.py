@@ -43,9 +43,7 @@ def _audit_sharing(
         message += " to all users in the space"
     elif change.state == SharingState.RESTRICTED:
         others = [u for u in change.users if not is_same_user(u, principal.user_id, principal.username)]
-        listed = ", ".join(
-            "[" + ", ".join(f"{k}={u[k]}" for k in ("id", "name") if u.get(k)) + "]" for u in others
-        )
+        listed = ", ".join("[" + ", ".join(f"{k}={u[k]}" for k in ("id", "name") if u.get(k)) + "]" for u in others)
         message += f" to user{'s' if len(others) > 1 else ''} ({listed})"
     audit_event(request, principal, space_id, action=action, message=message)
 
@@ -163,9 +161,7 @@ def update_conversation(
     response_model=dict[str, Any],
     summary="Delete a conversation (owner only)",
 )
-def delete_conversation(
-    id: str, database: Db, principal: AssistantWriter, space_id: SpaceId
-) -> dict[str, Any]:
+def delete_conversation(id: str, database: Db, principal: AssistantWriter, space_id: SpaceId) -> dict[str, Any]:
     with database.session() as session:
         service.delete_one(session, principal, space_id, id)
     return {}
@@ -178,9 +174,7 @@ def delete_conversation(
     operation_id="DuplicateConversation",
     summary="Duplicate a conversation I can see into my own",
 )
-def duplicate_conversation(
-    id: str, database: Db, principal: AssistantWriter, space_id: SpaceId
-) -> dict[str, Any]:
+def duplicate_conversation(id: str, database: Db, principal: AssistantWriter, space_id: SpaceId) -> dict[str, Any]:
     with database.session() as session:
         source = service.get_visible(session, principal, space_id, id)
         copy = service.duplicate(session, principal, space_id, source)

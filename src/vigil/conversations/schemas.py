@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from vigil.validation import reject_nul
 
 NonEmptyString = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 MessageRole = Literal["system", "user", "assistant"]
@@ -20,6 +22,11 @@ SortOrder = Literal["asc", "desc"]
 
 class WireModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        return reject_nul(value)
 
 
 class TraceData(WireModel):
@@ -33,9 +40,7 @@ class ContentReference(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    type: Literal[
-        "KnowledgeBaseEntry", "SecurityAlert", "SecurityAlertsPage", "ProductDocumentation", "EsqlQuery"
-    ]
+    type: Literal["KnowledgeBaseEntry", "SecurityAlert", "SecurityAlertsPage", "ProductDocumentation", "EsqlQuery"]
 
 
 class MessageMetadata(WireModel):

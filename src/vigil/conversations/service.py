@@ -34,8 +34,27 @@ def kibana_timestamp(value: datetime) -> str:
 # --- wire <-> rows -------------------------------------------------------------------------------
 
 
-def _message_row(conversation_id: str, seq: int, message: schemas.Message) -> ConversationMessage:
+@dataclass(frozen=True)
+class MessageExtras:
+    """What Vigil itself keeps beside a message (never part of Kibana's wire shape)."""
+
+    data: dict[str, Any] | None = None
+    fields_to_anonymize: list[str] | None = None
+    rounds: list[dict[str, Any]] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+def _message_row(
+    conversation_id: str, seq: int, message: schemas.Message, extras: MessageExtras | None = None
+) -> ConversationMessage:
+    extras = extras or MessageExtras()
     return ConversationMessage(
+        data=extras.data,
+        fields_to_anonymize=extras.fields_to_anonymize,
+        rounds=extras.rounds,
+        prompt_tokens=extras.prompt_tokens,
+        completion_tokens=extras.completion_tokens,
         conversation_id=conversation_id,
         seq=seq,
         role=message.role,
@@ -73,9 +92,7 @@ def _users_documents(conversation: Conversation) -> list[dict[str, str]]:
     return documents
 
 
-def conversation_document(
-    conversation: Conversation, messages: Sequence[ConversationMessage] | None
-) -> dict[str, Any]:
+def conversation_document(conversation: Conversation, messages: Sequence[ConversationMessage] | None) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": conversation.id,
         "title": conversation.title,
@@ -136,9 +153,7 @@ def get_owned(
     """The conversation if the caller owns it: 404 when they cannot see it, 403 when only shared."""
     conversation = get_visible(session, principal, space_id, conversation_id)
     if not is_owner(conversation, principal):
-        raise Forbidden(
-            f"conversation {conversation_id} is owned by another user; duplicate it to continue it"
-        )
+        raise Forbidden(f"conversation {conversation_id} is owned by another user; duplicate it to continue it")
     if lock:
         session.refresh(conversation, with_for_update=True)
     return conversation
@@ -179,13 +194,10 @@ def _select_fields(document: dict[str, Any], fields: Sequence[str]) -> dict[str,
     return {key: value for key, value in document.items() if key in wanted}
 
 
-def find(
-    session: Session, principal: Principal, space_id: str, query: FindQuery
-) -> tuple[int, list[dict[str, Any]]]:
+def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
     if query.page * query.per_page > MAX_RESULT_WINDOW:
         raise BadRequest(
-            "Result window is too large, page * per_page must be less than or equal to: "
-            f"[{MAX_RESULT_WINDOW}]"
+            f"Result window is too large, page * per_page must be less than or equal to: [{MAX_RESULT_WINDOW}]"
         )
     condition: ColumnElement[bool] = visible_to(principal, space_id, owned_only=query.is_owner)
     if query.filter:
@@ -205,9 +217,7 @@ def find(
     conversations = list(session.scalars(page_query))
     wants_messages = not query.fields or any(name == "messages" for name in query.fields)
     messages = load_messages(session, [c.id for c in conversations]) if wants_messages else {}
-    documents = [
-        conversation_document(c, messages.get(c.id, []) if wants_messages else None) for c in conversations
-    ]
+    documents = [conversation_document(c, messages.get(c.id, []) if wants_messages else None) for c in conversations]
     if query.fields:
         documents = [_select_fields(document, query.fields) for document in documents]
     return total, documents
@@ -228,7 +238,12 @@ def _set_users(conversation: Conversation, users: Iterable[schemas.User | dict[s
 
 
 def create(
-    session: Session, principal: Principal, space_id: str, props: schemas.ConversationCreateProps
+    session: Session,
+    principal: Principal,
+    space_id: str,
+    props: schemas.ConversationCreateProps,
+    *,
+    extras: Sequence[MessageExtras | None] | None = None,
 ) -> Conversation:
     conversation_id = props.id or str(uuid.uuid4())
     if session.get(Conversation, conversation_id) is not None:
@@ -253,7 +268,11 @@ def create(
     _set_users(conversation, [principal.as_kibana_user])
     session.add(conversation)
     session.flush()
-    session.add_all(_message_row(conversation_id, seq, message) for seq, message in enumerate(messages))
+    extras = extras or [None] * len(messages)
+    session.add_all(
+        _message_row(conversation_id, seq, message, extra)
+        for seq, (message, extra) in enumerate(zip(messages, extras, strict=True))
+    )
     session.flush()
     return conversation
 
@@ -286,18 +305,14 @@ def update(
     if props.replacements is not None:
         conversation.replacements = dict(props.replacements)
     if props.users is not None:
-        before = sharing_state(
-            _users_documents(conversation), conversation.created_by_id, conversation.created_by_name
-        )
+        before = sharing_state(_users_documents(conversation), conversation.created_by_id, conversation.created_by_name)
         _set_users(conversation, props.users)
         after_users = _users_documents(conversation)
         after = sharing_state(after_users, conversation.created_by_id, conversation.created_by_name)
         if after != before or after == SharingState.RESTRICTED:
             sharing = SharingChange(state=after, users=after_users)
     if props.messages is not None:
-        session.execute(
-            delete(ConversationMessage).where(ConversationMessage.conversation_id == conversation.id)
-        )
+        session.execute(delete(ConversationMessage).where(ConversationMessage.conversation_id == conversation.id))
         session.add_all(_message_row(conversation.id, seq, m) for seq, m in enumerate(props.messages))
         conversation.message_count = len(props.messages)
     conversation.updated_at = utcnow()
@@ -313,6 +328,7 @@ def append_messages(
     messages: Sequence[schemas.Message],
     *,
     replacements: dict[str, str] | None = None,
+    extras: Sequence[MessageExtras | None] | None = None,
 ) -> Conversation:
     """Adds messages at the end. The counter is bumped first: on PostgreSQL that row lock makes
     concurrent appends queue up instead of colliding on sequence numbers."""
@@ -325,7 +341,11 @@ def append_messages(
     )
     assert new_count is not None
     first_seq = new_count - len(messages)
-    session.add_all(_message_row(conversation.id, first_seq + i, m) for i, m in enumerate(messages))
+    extras = extras or [None] * len(messages)
+    session.add_all(
+        _message_row(conversation.id, first_seq + i, m, extra)
+        for i, (m, extra) in enumerate(zip(messages, extras, strict=True))
+    )
     if replacements:
         session.refresh(conversation)
         conversation.replacements = {**(conversation.replacements or {}), **replacements}

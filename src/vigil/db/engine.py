@@ -62,9 +62,7 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(vigil_readonly=True), expire_on_commit=False
-        )
+        self._read_sessions = sessionmaker(self.engine.execution_options(vigil_readonly=True), expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:

@@ -55,6 +55,4 @@ def make_revision(database: Database, message: str) -> None:
     # Revisions are numbered 0001, 0002, ... so their order reads at a glance.
     number = len(list((MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
     with database.engine.connect() as connection:
-        command.revision(
-            _alembic_config(connection), message=message, autogenerate=True, rev_id=f"{number:04d}"
-        )
+        command.revision(_alembic_config(connection), message=message, autogenerate=True, rev_id=f"{number:04d}")

@@ -290,19 +290,7 @@ class Enrich(Node):
 
 SourceCommand = From | Row | Show
 ProcessingCommand = (
-    Where
-    | Eval
-    | Stats
-    | Sort
-    | Limit
-    | Keep
-    | Drop
-    | Rename
-    | Dissect
-    | Grok
-    | MvExpand
-    | LookupJoin
-    | Enrich
+    Where | Eval | Stats | Sort | Limit | Keep | Drop | Rename | Dissect | Grok | MvExpand | LookupJoin | Enrich
 )
 
 

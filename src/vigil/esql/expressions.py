@@ -191,11 +191,7 @@ class ExpressionParser(Cursor):
             if op.text == "+":
                 continue
             # Fold `-1` into a negative literal, as Elasticsearch's expression builder does.
-            if (
-                isinstance(expr, ast.Literal)
-                and isinstance(expr.value, int | float)
-                and expr.kind != "boolean"
-            ):
+            if isinstance(expr, ast.Literal) and isinstance(expr.value, int | float) and expr.kind != "boolean":
                 expr = ast.Literal(-expr.value, expr.kind, line=op.line, column=op.column)
             else:
                 expr = ast.UnaryOp("-", expr, line=op.line, column=op.column)
@@ -231,8 +227,7 @@ class ExpressionParser(Cursor):
             inner = self.expression()
             if not self.at_op(")"):
                 raise self.error(
-                    f"expected ')' to close '(' at line {token.line}:{token.column} "
-                    f"but found {describe(self.current)}"
+                    f"expected ')' to close '(' at line {token.line}:{token.column} but found {describe(self.current)}"
                 )
             self.advance()
             return inner
@@ -294,8 +289,7 @@ class ExpressionParser(Cursor):
         if isinstance(item, ast.Literal) and item.kind != "null":
             return item
         raise self.error(
-            "expected a number, boolean or string constant in a multi-value literal "
-            f"but found {describe(start)}",
+            f"expected a number, boolean or string constant in a multi-value literal but found {describe(start)}",
             start,
         )
 

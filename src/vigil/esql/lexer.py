@@ -97,9 +97,7 @@ class _Lexer:
                 token = self.source_token()
                 if token.kind is Kind.SOURCE and token.text.lower() in exits:
                     # Re-label the exit keyword so the parser sees an ordinary identifier.
-                    self.tokens[-1] = Token(
-                        Kind.IDENT, token.text, token.text, token.line, token.column, start
-                    )
+                    self.tokens[-1] = Token(Kind.IDENT, token.text, token.text, token.line, token.column, start)
                     mode = _EXPR
                 continue
             token = self.expr_token(wildcards=mode == _PATTERN)

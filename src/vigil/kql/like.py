@@ -21,9 +21,7 @@ _GLOB_SPECIAL = re.compile(r"([*?\[])")
 
 def like_pattern(segments: Sequence[str]) -> str:
     """``%``-joined segments with ``\\``, ``%`` and ``_`` escaped (use with ``escape='\\\\'``)."""
-    return "%".join(
-        segment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for segment in segments
-    )
+    return "%".join(segment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for segment in segments)
 
 
 def glob_pattern(segments: Sequence[str]) -> str:

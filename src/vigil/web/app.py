@@ -15,9 +15,16 @@ from vigil.auth.bootstrap import ensure_first_superuser
 from vigil.auth.passwords import VerifiedCredentialCache
 from vigil.auth.routes import router as security_router
 from vigil.auth.service import Authenticator
+from vigil.chat.routes import router as chat_router
+from vigil.chat.wiring import build_chat_engine
+from vigil.connectors.execute import DefaultConnectorExecutor
+from vigil.connectors.routes import router as connectors_router
+from vigil.connectors.service import check_preconfigured
 from vigil.conversations.routes import router as conversations_router
+from vigil.crypto import load_secret_box
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
+from vigil.prompts.routes import router as prompts_router
 from vigil.settings import Settings
 from vigil.web.errors import install_error_handlers
 from vigil.web.middleware import KibanaProtocolMiddleware, SpaceMiddleware
@@ -34,10 +41,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Connector secrets: refuse to start without a usable key (see vigil.crypto).
+        app.state.secret_box = load_secret_box(settings)
+        check_preconfigured(settings)
         database = Database(settings)
         app.state.database = database
         if settings.auto_migrate:
             upgrade(database)
+        app.state.chat_engine = build_chat_engine(database, settings, app.state.secret_box)
         created = ensure_first_superuser(database, settings)
         if created is not None:
             _announce_first_superuser(created.username, created.generated_password)
@@ -46,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.ready = False
+            await app.state.chat_engine.drain()
             database.dispose()
 
     app = FastAPI(
@@ -62,12 +74,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.instance_uuid = str(uuid.uuid4())
     app.state.authenticator = Authenticator(VerifiedCredentialCache(settings.auth_cache_ttl_seconds))
     app.state.audit = AuditLog(settings.resolved_audit_log if settings.audit_enabled else None)
+    # The `_execute` hook; the LLM executor replaces this placeholder.
+    app.state.connector_executor = DefaultConnectorExecutor()
 
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(status_router)
     app.include_router(security_router)
     app.include_router(conversations_router)
+    app.include_router(connectors_router)
+    app.include_router(prompts_router)
+    app.include_router(chat_router)
     # Added last runs first: the space prefix is stripped before the Kibana rules see the path.
     app.add_middleware(KibanaProtocolMiddleware, settings=settings)
     app.add_middleware(SpaceMiddleware)

@@ -43,9 +43,7 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
 async def _vigil_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VigilError)
     headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if exc.status_code == 401 else None
-    return error_response(
-        request.url.path, exc.status_code, exc.message, es_type=exc.es_type, headers=headers
-    )
+    return error_response(request.url.path, exc.status_code, exc.message, es_type=exc.es_type, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

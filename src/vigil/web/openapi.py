@@ -40,6 +40,9 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller.",
     409: "Conflict with the current state.",
     413: "Request body larger than the configured limit.",
+    429: "The LLM provider kept rate-limiting requests.",
+    502: "The LLM provider failed or answered something unreadable.",
+    504: "The LLM provider did not answer in time.",
 }
 
 
@@ -55,9 +58,7 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 operation.get("responses", {}).pop("422", None)

@@ -1,0 +1,276 @@
+"""A chat turn from request to stored answer.
+
+1. prepare (one transaction): resolve the connector's model and the system prompt, load the
+   conversation's history, create the conversation or append the user's message.
+2. run the agent, streaming its events to the caller.
+3. record (one transaction): append the answer (or an `isError` message) with its tool rounds,
+   citations and token usage.
+
+A crash between 1 and 3 leaves the user's message without an answer, never half a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from anyio import CancelScope, to_thread
+from pydantic_ai.models import Model
+from sqlalchemy.orm import Session
+
+from vigil.agent.events import AgentEvent, TokenUsage, TurnFailed, TurnFinished
+from vigil.agent.runner import TurnRequest, run_turn
+from vigil.agent.tools import ToolContext, ToolRegistry
+from vigil.agent.transcript import TranscriptMessage
+from vigil.auth.principal import Principal
+from vigil.chat.context import with_context
+from vigil.chat.schemas import ChatCompleteProps, ChatMessage
+from vigil.conversations import schemas as conversation_schemas
+from vigil.conversations import service as conversations
+from vigil.conversations.models import ConversationMessage
+from vigil.conversations.service import DEFAULT_TITLE, MessageExtras
+from vigil.db.base import utcnow
+from vigil.db.engine import Database
+from vigil.errors import BadRequest
+from vigil.settings import Settings
+
+logger = logging.getLogger("vigil.chat")
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    model: Model
+    connector_id: str
+    action_type_id: str
+    history_token_budget: int
+
+
+class ModelResolver(Protocol):
+    def __call__(
+        self, session: Session, space_id: str, connector_id: str, model_override: str | None
+    ) -> ResolvedModel: ...
+
+
+SystemPromptResolver = Callable[[Session, Principal, str, str | None], str]
+
+
+@dataclass
+class PreparedTurn:
+    resolved: ResolvedModel
+    system_prompt: str
+    history: list[TranscriptMessage]
+    user_prompt: str
+    conversation_id: str | None
+    replacements: dict[str, str]
+    needs_title: bool
+    trace_data: dict[str, str] = field(
+        default_factory=lambda: {"transactionId": uuid.uuid4().hex[:16], "traceId": uuid.uuid4().hex}
+    )
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    text: str
+    is_error: bool
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def transcript_message(row: ConversationMessage) -> TranscriptMessage:
+    return TranscriptMessage(
+        role=row.role,
+        content=with_context(row.content, row.data),
+        rounds=tuple(row.rounds or ()),
+        is_error=bool(row.is_error),
+    )
+
+
+def _message_text(message: ChatMessage) -> str:
+    return with_context(message.content or "", message.data)
+
+
+def _now_stamp() -> str:
+    return conversations.kibana_timestamp(utcnow())
+
+
+class ChatEngine:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        tools: ToolRegistry,
+        resolve_model: ModelResolver,
+        resolve_system_prompt: SystemPromptResolver,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.tools = tools
+        self.resolve_model = resolve_model
+        self.resolve_system_prompt = resolve_system_prompt
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- 1. prepare --------------------------------------------------------------------------------
+
+    def prepare(self, principal: Principal, space_id: str, body: ChatCompleteProps) -> PreparedTurn:
+        last = body.messages[-1]
+        if last.role != "user":
+            raise BadRequest("[request body]: messages: the last message must be the user's (role: user)")
+        if not (last.content or last.data):
+            raise BadRequest("[request body]: messages: the last message needs content or data")
+        with self.database.session() as session:
+            resolved = self.resolve_model(session, space_id, body.connectorId, body.model)
+            if body.conversationId:
+                return self._continue(session, principal, space_id, body, resolved)
+            system_prompt = self.resolve_system_prompt(session, principal, space_id, body.promptId)
+            history = [TranscriptMessage(m.role, _message_text(m)) for m in body.messages[:-1]]
+            conversation_id = None
+            if body.persist:
+                conversation_id = self._create(session, principal, space_id, body, resolved).id
+            return PreparedTurn(
+                resolved=resolved,
+                system_prompt=system_prompt,
+                history=history,
+                user_prompt=_message_text(last),
+                conversation_id=conversation_id,
+                replacements={},
+                needs_title=body.persist,
+            )
+
+    def _create(
+        self, session: Session, principal: Principal, space_id: str, body: ChatCompleteProps, resolved: ResolvedModel
+    ) -> Any:
+        stamp = _now_stamp()
+        props = conversation_schemas.ConversationCreateProps(
+            title=DEFAULT_TITLE,
+            messages=[
+                conversation_schemas.Message(role=m.role, content=m.content or "", timestamp=stamp)
+                for m in body.messages
+            ],
+            apiConfig=conversation_schemas.ApiConfig(
+                connectorId=resolved.connector_id,
+                actionTypeId=resolved.action_type_id,
+                model=body.model,
+                defaultSystemPromptId=body.promptId,
+            ),
+        )
+        extras = [MessageExtras(data=m.data, fields_to_anonymize=m.fields_to_anonymize) for m in body.messages]
+        return conversations.create(session, principal, space_id, props, extras=extras)
+
+    def _continue(
+        self,
+        session: Session,
+        principal: Principal,
+        space_id: str,
+        body: ChatCompleteProps,
+        resolved: ResolvedModel,
+    ) -> PreparedTurn:
+        """An existing conversation: its stored history, plus the request's last message."""
+        assert body.conversationId is not None
+        if body.persist:
+            conversation = conversations.get_owned(session, principal, space_id, body.conversationId, lock=True)
+        else:
+            conversation = conversations.get_visible(session, principal, space_id, body.conversationId)
+        rows = conversations.load_messages(session, [conversation.id])[conversation.id]
+        prompt_id = body.promptId or (conversation.api_config or {}).get("defaultSystemPromptId")
+        system_prompt = self.resolve_system_prompt(session, principal, space_id, prompt_id)
+        last = body.messages[-1]
+        if body.persist:
+            message = conversation_schemas.Message(role="user", content=last.content or "", timestamp=_now_stamp())
+            extras = MessageExtras(data=last.data, fields_to_anonymize=last.fields_to_anonymize)
+            conversations.append_messages(session, principal, space_id, conversation.id, [message], extras=[extras])
+        return PreparedTurn(
+            resolved=resolved,
+            system_prompt=system_prompt,
+            history=[transcript_message(row) for row in rows],
+            user_prompt=_message_text(last),
+            conversation_id=conversation.id if body.persist else None,
+            replacements=dict(conversation.replacements or {}),
+            needs_title=body.persist and conversation.title == DEFAULT_TITLE,
+        )
+
+    # -- 2. run ------------------------------------------------------------------------------------
+
+    async def run(
+        self, principal: Principal, space_id: str, prepared: PreparedTurn, response_language: str | None
+    ) -> AsyncIterator[AgentEvent]:
+        context = ToolContext(
+            principal=principal,
+            space_id=space_id,
+            conversation_id=prepared.conversation_id,
+            database=self.database,
+            settings=self.settings,
+        )
+        request = TurnRequest(
+            model=prepared.resolved.model,
+            system_prompt=prepared.system_prompt,
+            history=prepared.history,
+            user_prompt=prepared.user_prompt,
+            tools=self.tools.for_principal(principal),
+            context=context,
+            step_limit=self.settings.agent_step_limit,
+            history_token_budget=prepared.resolved.history_token_budget,
+            response_language=response_language,
+        )
+        async for event in run_turn(request):
+            yield event
+
+    # -- 3. record ---------------------------------------------------------------------------------
+
+    def record(self, principal: Principal, space_id: str, prepared: PreparedTurn, outcome: TurnOutcome) -> None:
+        if prepared.conversation_id is None:
+            return
+        metadata = {"contentReferences": outcome.references} if outcome.references else None
+        message = conversation_schemas.Message(
+            role="assistant",
+            content=outcome.text,
+            timestamp=_now_stamp(),
+            isError=True if outcome.is_error else None,
+            traceData=conversation_schemas.TraceData(**prepared.trace_data),
+            metadata=conversation_schemas.MessageMetadata.model_validate(metadata) if metadata else None,
+        )
+        extras = MessageExtras(
+            rounds=outcome.rounds or None,
+            prompt_tokens=outcome.usage.prompt_tokens,
+            completion_tokens=outcome.usage.completion_tokens,
+        )
+        with self.database.session() as session:
+            conversations.append_messages(
+                session, principal, space_id, prepared.conversation_id, [message], extras=[extras]
+            )
+
+    async def record_async(
+        self, principal: Principal, space_id: str, prepared: PreparedTurn, outcome: TurnOutcome
+    ) -> None:
+        # Shielded: a client that hangs up must not stop the answer (or the error) being stored.
+        with CancelScope(shield=True):
+            await to_thread.run_sync(self.record, principal, space_id, prepared, outcome)
+            if prepared.needs_title and not outcome.is_error and self.settings.chat_generate_titles:
+                self._start_title(principal, space_id, prepared)
+
+    # -- titles ------------------------------------------------------------------------------------
+
+    def _start_title(self, principal: Principal, space_id: str, prepared: PreparedTurn) -> None:
+        from vigil.chat.titles import generate_title
+
+        task = asyncio.get_running_loop().create_task(generate_title(self, principal, space_id, prepared))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Waits for background work (titles); used at shutdown and by tests."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+
+def outcome_from(event: TurnFinished | TurnFailed) -> TurnOutcome:
+    if isinstance(event, TurnFinished):
+        return TurnOutcome(
+            text=event.text, is_error=False, usage=event.usage, rounds=event.rounds, references=event.references
+        )
+    text = event.message if not event.text_so_far else f"{event.text_so_far}\n\n{event.message}"
+    return TurnOutcome(text=text, is_error=True)

@@ -1,0 +1,133 @@
+"""POST /api/security_ai_assistant/chat/complete, streamed (NDJSON, as Kibana) or not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import StreamingResponse
+
+from vigil.agent.events import TextDelta, TurnFailed, TurnFinished
+from vigil.auth.principal import Principal
+from vigil.auth.privileges import Level
+from vigil.chat.engine import ChatEngine, PreparedTurn, TurnOutcome, outcome_from
+from vigil.chat.schemas import ChatCompleteProps, ChatCompleteResponse
+from vigil.errors import Forbidden, UpstreamError
+from vigil.web.deps import AssistantWriter, SpaceId, require_xsrf_header
+from vigil.web.openapi import kibana_error_responses
+
+CHAT_COMPLETE = "/api/security_ai_assistant/chat/complete"
+DISCONNECTED = "The client disconnected before the answer was complete."
+
+router = APIRouter(
+    tags=["chat"],
+    responses=kibana_error_responses(400, 401, 403, 404, 413),
+    dependencies=[Depends(require_xsrf_header)],
+)
+
+
+def require_chat(request: Request, principal: AssistantWriter) -> Principal:
+    """Kibana's requirement for the assistant: AI Assistant all and Connectors read."""
+    if principal.grants.connectors < Level.READ:
+        raise Forbidden(
+            f"API [{request.method} {request.url.path}] is unauthorized for user [{principal.username}], "
+            "this action is granted by the Kibana privileges [actions:read]"
+        )
+    return principal
+
+
+ChatUser = Annotated[Principal, Depends(require_chat)]
+
+
+def _line(payload: str, kind: str = "content") -> bytes:
+    return (json.dumps({"payload": payload, "type": kind}) + "\n").encode()
+
+
+def _stream(
+    engine: ChatEngine,
+    principal: Principal,
+    space_id: str,
+    prepared: PreparedTurn,
+    body: ChatCompleteProps,
+    references_enabled: bool,
+) -> AsyncIterator[bytes]:
+    async def lines() -> AsyncIterator[bytes]:
+        written: list[str] = []
+        recorded = False
+        try:
+            async for event in engine.run(principal, space_id, prepared, body.responseLanguage):
+                if isinstance(event, TextDelta):
+                    written.append(event.text)
+                    yield _line(event.text)
+                elif isinstance(event, TurnFinished | TurnFailed):
+                    outcome = outcome_from(event)
+                    if not references_enabled:
+                        outcome = TurnOutcome(outcome.text, outcome.is_error, outcome.usage, outcome.rounds)
+                    await engine.record_async(principal, space_id, prepared, outcome)
+                    recorded = True
+                    if isinstance(event, TurnFailed):
+                        # The stream ends cleanly with the reason as its last line.
+                        yield _line(event.message, "error")
+        finally:
+            if not recorded:
+                text = "".join(written)
+                partial = f"{text}\n\n{DISCONNECTED}" if text else DISCONNECTED
+                await engine.record_async(principal, space_id, prepared, TurnOutcome(partial, is_error=True))
+
+    return lines()
+
+
+@router.post(
+    CHAT_COMPLETE,
+    operation_id="ChatComplete",
+    summary="Run a turn of the assistant (streamed or not)",
+    response_model=ChatCompleteResponse,
+    response_model_exclude_none=True,
+    responses={
+        200: {
+            "description": "The answer; with `isStream: true` a stream of NDJSON lines "
+            '`{"payload": "<text>", "type": "content"}` ending, on failure, with a `"type": "error"` line.',
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **kibana_error_responses(429, 502, 504),
+    },
+)
+async def chat_complete(
+    body: ChatCompleteProps,
+    request: Request,
+    principal: ChatUser,
+    space_id: SpaceId,
+    content_references_disabled: Annotated[bool, Query()] = False,
+) -> Any:
+    engine: ChatEngine = request.app.state.chat_engine
+    prepared = await to_thread.run_sync(engine.prepare, principal, space_id, body)
+    if body.isStream:
+        return StreamingResponse(
+            _stream(engine, principal, space_id, prepared, body, not content_references_disabled),
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Content-Type-Options": "nosniff"},
+        )
+    final: TurnFinished | TurnFailed | None = None
+    async for event in engine.run(principal, space_id, prepared, body.responseLanguage):
+        if isinstance(event, TurnFinished | TurnFailed):
+            final = event
+    assert final is not None
+    outcome = outcome_from(final)
+    if content_references_disabled:
+        outcome = TurnOutcome(outcome.text, outcome.is_error, outcome.usage, outcome.rounds)
+    await engine.record_async(principal, space_id, prepared, outcome)
+    if isinstance(final, TurnFailed):
+        raise UpstreamError(final.message, final.status_code)
+    response: dict[str, Any] = {
+        "connector_id": body.connectorId,
+        "data": final.text,
+        "trace_data": prepared.trace_data,
+        "replacements": prepared.replacements,
+        "status": "ok",
+    }
+    if prepared.conversation_id:
+        response["conversationId"] = prepared.conversation_id
+    return response

@@ -1,0 +1,63 @@
+"""Builds the chat engine from Vigil's real parts: connectors, the LLM factory, prompts, tools."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from vigil.agent.builtin_tools import BUILTIN_TOOLS
+from vigil.agent.tools import ToolRegistry
+from vigil.chat.engine import ChatEngine, ModelResolver, ResolvedModel
+from vigil.connectors import service as connectors
+from vigil.crypto import SecretBox
+from vigil.db.engine import Database
+from vigil.llm.config import LlmSettings
+from vigil.llm.factory import build_model
+from vigil.prompts.service import resolve_system_prompt
+from vigil.settings import Settings
+
+# Of a model's context window, the share history may use; the rest is for the system prompt,
+# tool descriptions and results, and the answer.
+HISTORY_SHARE_OF_CONTEXT = 0.5
+
+
+def llm_settings(settings: Settings) -> LlmSettings:
+    return LlmSettings(
+        request_timeout_seconds=settings.llm_request_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+def connector_model_resolver(settings: Settings, secret_box: SecretBox) -> ModelResolver:
+    llm = llm_settings(settings)
+
+    def resolve(session: Session, space_id: str, connector_id: str, model_override: str | None) -> ResolvedModel:
+        runtime = connectors.get_runtime(session, space_id, connector_id, secret_box, settings)
+        model = build_model(
+            runtime.type_id, runtime.config, runtime.secrets, model_override=model_override, settings=llm
+        )
+        window = runtime.config.get("contextWindowLength") or runtime.config.get("contextWindow")
+        budget = int(window * HISTORY_SHARE_OF_CONTEXT) if isinstance(window, int) else None
+        return ResolvedModel(
+            model=model,
+            connector_id=runtime.id,
+            action_type_id=runtime.type_id,
+            history_token_budget=budget or settings.agent_history_token_budget,
+        )
+
+    return resolve
+
+
+def default_tool_registry() -> ToolRegistry:
+    registry = ToolRegistry()
+    registry.register_all(BUILTIN_TOOLS)
+    return registry
+
+
+def build_chat_engine(database: Database, settings: Settings, secret_box: SecretBox) -> ChatEngine:
+    return ChatEngine(
+        database=database,
+        settings=settings,
+        tools=default_tool_registry(),
+        resolve_model=connector_model_resolver(settings, secret_box),
+        resolve_system_prompt=resolve_system_prompt,
+    )

@@ -1,0 +1,1 @@
+"""One module per LLM vendor. Vendor SDK imports live here and nowhere else in Vigil."""
