@@ -40,6 +40,14 @@ def settings(data_dir: Path) -> Settings:
         # Provider-fault tests wait for timeouts and retries: keep them short.
         llm_request_timeout_seconds=2,
         llm_max_retries=1,
+        # The built-in embedded connector, kept to short answers so the end-to-end test is quick.
+        preconfigured_connectors={
+            "vigil-local": {
+                "name": "Vigil local model (SmolLM2-135M-Instruct)",
+                "connector_type_id": ".vigil-local",
+                "config": {"maxTokens": 24},
+            }
+        },
     )
 
 

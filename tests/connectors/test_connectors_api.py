@@ -356,14 +356,14 @@ def test_execute_calls_the_executor_hook(admin: httpx.Client) -> None:
     connector = create(admin, openai())
     response = admin.post(
         f"{CONNECTOR}/{connector['id']}/_execute",
-        json={"params": {"subAction": "invokeAI", "subActionParams": {"messages": []}}},
+        json={"params": {"subAction": "summonDemons", "subActionParams": {}}},
     )
     assert response.status_code == 200, response.text
     assert response.json() == {
         "connector_id": connector["id"],
         "status": "error",
         "message": "an error occurred while running the action",
-        "service_message": f'Sub action "invokeAI" is not registered. Connector id: {connector["id"]}. '
+        "service_message": f'Sub action "summonDemons" is not registered. Connector id: {connector["id"]}. '
         f"Connector name: {connector['name']}. Connector type: .gen-ai",
     }
     no_sub_action = admin.post(f"{CONNECTOR}/vigil-local/_execute", json={"params": {}})

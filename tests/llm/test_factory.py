@@ -277,13 +277,13 @@ def test_anthropic_connector() -> None:
 
 
 def test_local_connector_options() -> None:
-    model = build_model(".vigil-local", {"n_ctx": 1024, "max_tokens": 32, "repeat_penalty": 1.2}, {})
+    model = build_model(".vigil-local", {"contextWindow": 1024, "maxTokens": 32, "repeatPenalty": 1.2}, {})
     assert isinstance(model, LocalModel)
     assert model.options.n_ctx == 1024
     assert model.options.max_tokens == 32
     assert model.options.repeat_penalty == 1.2
     assert model.options.temperature == 0.2
-    with pytest.raises(BadRequest, match="n_ctx"):
-        build_model(".vigil-local", {"n_ctx": "big"}, {})
-    with pytest.raises(BadRequest, match="max_tokens"):
-        build_model(".vigil-local", {"max_tokens": 0}, {})
+    with pytest.raises(BadRequest, match="contextWindow"):
+        build_model(".vigil-local", {"contextWindow": "big"}, {})
+    with pytest.raises(BadRequest, match="maxTokens"):
+        build_model(".vigil-local", {"maxTokens": 0}, {})

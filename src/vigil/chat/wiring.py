@@ -10,8 +10,8 @@ from vigil.chat.engine import ChatEngine, ModelResolver, ResolvedModel
 from vigil.connectors import service as connectors
 from vigil.crypto import SecretBox
 from vigil.db.engine import Database
+from vigil.llm.cache import ModelCache
 from vigil.llm.config import LlmSettings
-from vigil.llm.factory import build_model
 from vigil.prompts.service import resolve_system_prompt
 from vigil.settings import Settings
 
@@ -27,14 +27,10 @@ def llm_settings(settings: Settings) -> LlmSettings:
     )
 
 
-def connector_model_resolver(settings: Settings, secret_box: SecretBox) -> ModelResolver:
-    llm = llm_settings(settings)
-
+def connector_model_resolver(settings: Settings, secret_box: SecretBox, models: ModelCache) -> ModelResolver:
     def resolve(session: Session, space_id: str, connector_id: str, model_override: str | None) -> ResolvedModel:
         runtime = connectors.get_runtime(session, space_id, connector_id, secret_box, settings)
-        model = build_model(
-            runtime.type_id, runtime.config, runtime.secrets, model_override=model_override, settings=llm
-        )
+        model = models.get(runtime.id, runtime.type_id, runtime.config, runtime.secrets, model_override)
         window = runtime.config.get("contextWindowLength") or runtime.config.get("contextWindow")
         budget = int(window * HISTORY_SHARE_OF_CONTEXT) if isinstance(window, int) else None
         return ResolvedModel(
@@ -53,11 +49,11 @@ def default_tool_registry() -> ToolRegistry:
     return registry
 
 
-def build_chat_engine(database: Database, settings: Settings, secret_box: SecretBox) -> ChatEngine:
+def build_chat_engine(database: Database, settings: Settings, secret_box: SecretBox, models: ModelCache) -> ChatEngine:
     return ChatEngine(
         database=database,
         settings=settings,
         tools=default_tool_registry(),
-        resolve_model=connector_model_resolver(settings, secret_box),
+        resolve_model=connector_model_resolver(settings, secret_box, models),
         resolve_system_prompt=resolve_system_prompt,
     )

@@ -97,6 +97,7 @@ class VigilLocalConfig(_Strict):
     temperature: Temperature | None = None
     repeatPenalty: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] | None = None
     contextWindow: Annotated[int, Field(gt=0, le=1_000_000)] | None = None
+    threads: Annotated[int, Field(gt=0, le=1024)] | None = None
 
 
 class NoSecrets(_Strict):

@@ -80,16 +80,13 @@ class LocalModelOptions:
                 raise BadRequest(f"config [{key}] of a {CONNECTOR} connector must be in [{low}, {high}]")
             return kind(value)
 
-        path = config.get("modelPath")
-        if path is not None and not isinstance(path, str):
-            raise BadRequest(f"config [modelPath] of a {CONNECTOR} connector must be a string")
+        # The connector's config keys (vigil.connectors.types.VigilLocalConfig), Kibana-style camelCase.
         return cls(
-            n_ctx=number("n_ctx", int, cls.n_ctx, 128, 131072),
-            repeat_penalty=number("repeat_penalty", float, cls.repeat_penalty, 0.0, 10.0),
+            n_ctx=number("contextWindow", int, cls.n_ctx, 128, 131072),
+            repeat_penalty=number("repeatPenalty", float, cls.repeat_penalty, 0.0, 10.0),
             temperature=number("temperature", float, cls.temperature, 0.0, 5.0),
-            max_tokens=number("max_tokens", int, cls.max_tokens, 1, 131072),
-            n_threads=number("n_threads", int, None, 1, 1024),
-            model_path=Path(path) if path else None,
+            max_tokens=number("maxTokens", int, cls.max_tokens, 1, 131072),
+            n_threads=number("threads", int, None, 1, 1024),
         )
 
 

@@ -16,14 +16,15 @@ from vigil.auth.passwords import VerifiedCredentialCache
 from vigil.auth.routes import router as security_router
 from vigil.auth.service import Authenticator
 from vigil.chat.routes import router as chat_router
-from vigil.chat.wiring import build_chat_engine
-from vigil.connectors.execute import DefaultConnectorExecutor
+from vigil.chat.wiring import build_chat_engine, llm_settings
 from vigil.connectors.routes import router as connectors_router
 from vigil.connectors.service import check_preconfigured
 from vigil.conversations.routes import router as conversations_router
 from vigil.crypto import load_secret_box
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
+from vigil.llm.cache import ModelCache
+from vigil.llm.executor import LlmConnectorExecutor
 from vigil.prompts.routes import router as prompts_router
 from vigil.settings import Settings
 from vigil.web.errors import install_error_handlers
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         if settings.auto_migrate:
             upgrade(database)
-        app.state.chat_engine = build_chat_engine(database, settings, app.state.secret_box)
+        app.state.chat_engine = build_chat_engine(database, settings, app.state.secret_box, app.state.model_cache)
         created = ensure_first_superuser(database, settings)
         if created is not None:
             _announce_first_superuser(created.username, created.generated_password)
@@ -74,8 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.instance_uuid = str(uuid.uuid4())
     app.state.authenticator = Authenticator(VerifiedCredentialCache(settings.auth_cache_ttl_seconds))
     app.state.audit = AuditLog(settings.resolved_audit_log if settings.audit_enabled else None)
-    # The `_execute` hook; the LLM executor replaces this placeholder.
-    app.state.connector_executor = DefaultConnectorExecutor()
+    # Built models are shared by chat turns and `_execute` runs of the same connector.
+    app.state.model_cache = ModelCache(llm_settings(settings))
+    app.state.connector_executor = LlmConnectorExecutor(app.state.model_cache)
 
     install_error_handlers(app)
     install_openapi(app)
