@@ -101,7 +101,8 @@ class Settings(BaseSettings):
         6000,
         ge=256,
         description="Estimated tokens of history sent with a turn; older messages are dropped to fit. "
-        "A connector's contextWindowLength, when set, takes precedence.",
+        "When a connector sets contextWindowLength (or contextWindow for .vigil-local), half of it is "
+        "used instead.",
     )
     llm_request_timeout_seconds: float = Field(
         120.0, gt=0, description="How long one LLM request may take before it fails (streamed or not)."

@@ -310,3 +310,48 @@ def test_client_disconnect_cancels_and_keeps_the_conversation(admin: httpx.Clien
         wait_for(lambda: len(conversation(user.client, conversation_id)["messages"]) == 2)
         _assert_error_stored(user, conversation_id, "disconnected")
         assert len(slow.chat_requests) == 1
+
+
+def test_swimlane_seed_chat_complete(make_user, fake: FakeOpenAI, connector_id: str) -> None:
+    """The Swimlane connector's "complete chat" call as its document describes it, and the fields
+    its output mapping reads (connector_id, data, trace_data, replacements, status, conversationId)."""
+    user = make_user("editor")
+    data = {
+        "event.category": "process",
+        "process.pid": 4242,
+        "host.os.version": 10,
+        "host.os.name": "Windows",
+        "host.name": "srv-win-s1-rsa",
+        "process.name": "svchost.exe",
+        "user.name": "jdoe",
+        "process.working_directory": "C:\\Windows",
+        "event.module": "endpoint",
+        "process.executable": "C:\\Windows\\svchost.exe",
+        "process.args": "-k netsvcs",
+        "message": "Process stopped",
+    }
+    request = {
+        "connectorId": connector_id,
+        "persist": False,
+        "promptId": "vigil-default-system-prompt",
+        "model": "fake-gpt",
+        "responseLanguage": "English",
+        "messages": [
+            {
+                "role": "user",
+                "content": "Write an incident report",
+                "data": data,
+                "fields_to_anonymize": ["host.name", "user.name"],
+            }
+        ],
+    }
+    fake.script(reply("### Elastic Security Case: process stopped event"), reply("Streamed report."))
+    body = user.client.post(CHAT, json=request).json()
+    assert set(body) == {"connector_id", "data", "trace_data", "replacements", "status"}
+    assert body["status"] == "ok" and body["data"] == "### Elastic Security Case: process stopped event"
+    streamed = user.client.post(CHAT, json={**request, "isStream": True})
+    assert "".join(line["payload"] for line in stream_lines(streamed)) == "Streamed report."
+    for sent in fake.chat_requests:
+        last = sent.body["messages"][-1]["content"]
+        assert "process.name,svchost.exe" in last and last.endswith("Write an incident report")
+        assert sent.body["model"] == "fake-gpt"

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from anyio import CancelScope, to_thread
 from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
 from sqlalchemy.orm import Session
 
 from vigil.agent.events import AgentEvent, TokenUsage, TurnFailed, TurnFinished
@@ -47,6 +48,7 @@ class ResolvedModel:
     connector_id: str
     action_type_id: str
     history_token_budget: int
+    model_settings: ModelSettings | None = None
 
 
 class ModelResolver(Protocol):
@@ -215,6 +217,7 @@ class ChatEngine:
             step_limit=self.settings.agent_step_limit,
             history_token_budget=prepared.resolved.history_token_budget,
             response_language=response_language,
+            model_settings=prepared.resolved.model_settings,
         )
         async for event in run_turn(request):
             yield event

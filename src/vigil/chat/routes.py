@@ -66,8 +66,8 @@ def _stream(
                     outcome = outcome_from(event)
                     if not references_enabled:
                         outcome = TurnOutcome(outcome.text, outcome.is_error, outcome.usage, outcome.rounds)
+                    recorded = True  # even if storing fails below, never store this turn twice
                     await engine.record_async(principal, space_id, prepared, outcome)
-                    recorded = True
                     if isinstance(event, TurnFailed):
                         # The stream ends cleanly with the reason as its last line.
                         yield _line(event.message, "error")
@@ -111,9 +111,14 @@ async def chat_complete(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Content-Type-Options": "nosniff"},
         )
     final: TurnFinished | TurnFailed | None = None
-    async for event in engine.run(principal, space_id, prepared, body.responseLanguage):
-        if isinstance(event, TurnFinished | TurnFailed):
-            final = event
+    try:
+        async for event in engine.run(principal, space_id, prepared, body.responseLanguage):
+            if isinstance(event, TurnFinished | TurnFailed):
+                final = event
+    except BaseException:
+        # Cancelled (server shutting down, client gone): the question still gets its isError answer.
+        await engine.record_async(principal, space_id, prepared, TurnOutcome(DISCONNECTED, is_error=True))
+        raise
     assert final is not None
     outcome = outcome_from(final)
     if content_references_disabled:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic_ai.settings import ModelSettings
 from sqlalchemy.orm import Session
 
 from vigil.agent.builtin_tools import BUILTIN_TOOLS
@@ -33,11 +34,16 @@ def connector_model_resolver(settings: Settings, secret_box: SecretBox, models: 
         model = models.get(runtime.id, runtime.type_id, runtime.config, runtime.secrets, model_override)
         window = runtime.config.get("contextWindowLength") or runtime.config.get("contextWindow")
         budget = int(window * HISTORY_SHARE_OF_CONTEXT) if isinstance(window, int) else None
+        temperature = runtime.config.get("temperature")
         return ResolvedModel(
             model=model,
             connector_id=runtime.id,
             action_type_id=runtime.type_id,
             history_token_budget=budget or settings.agent_history_token_budget,
+            # The connector's temperature applies to chat turns too, not only to `_execute`.
+            model_settings=ModelSettings(temperature=float(temperature))
+            if isinstance(temperature, int | float)
+            else None,
         )
 
     return resolve
