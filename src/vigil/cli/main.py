@@ -205,3 +205,8 @@ def db_current() -> None:
         console.print(f"database: {current_revision(database) or 'empty'}\nthis Vigil: {head_revision()}")
     finally:
         database.dispose()
+
+
+from vigil.cli import chat as _chat  # noqa: E402
+
+app.command("chat")(_chat.chat)
