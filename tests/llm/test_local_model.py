@@ -134,7 +134,7 @@ def test_gguf_ships_in_the_package() -> None:
 
 def test_end_to_end_with_smollm2() -> None:
     """The real embedded model through the connector factory and a pydantic-ai Agent."""
-    model = build_model(".vigil-local", {"max_tokens": 16, "n_ctx": 512}, {})
+    model = build_model(".vigil-local", {"maxTokens": 16, "contextWindow": 512}, {})
     assert isinstance(model, LocalModel)
     agent: Agent[None, str] = Agent(model)
     started = time.perf_counter()
