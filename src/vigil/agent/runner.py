@@ -121,7 +121,7 @@ async def run_turn(request: TurnRequest) -> AsyncIterator[AgentEvent]:
                     yield ToolCallFinished(event.part.tool_call_id, event.part.tool_name or "", content)
                 elif isinstance(event, AgentRunResultEvent):
                     result = event.result
-                    usage = result.usage()
+                    usage = result.usage
                     output = str(result.output)
                     yield TurnFinished(
                         text=output,
