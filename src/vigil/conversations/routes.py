@@ -10,6 +10,7 @@ from vigil.audit.events import audit_event
 from vigil.auth.principal import Principal
 from vigil.conversations import bulk, schemas, service
 from vigil.conversations.access import SharingState, is_same_user
+from vigil.paging import MAX_RESULT_WINDOW, split_fields
 from vigil.web.deps import AssistantReader, AssistantWriter, Db, SpaceId, require_xsrf_header
 from vigil.web.openapi import kibana_error_responses
 
@@ -82,12 +83,6 @@ def delete_all_conversations(
     return {"success": True, "totalDeleted": deleted, "failures": []}
 
 
-def _split_fields(fields: list[str] | None) -> list[str] | None:
-    if not fields:
-        return None
-    return [name.strip() for value in fields for name in value.split(",") if name.strip()]
-
-
 @router.get(
     f"{PUBLIC}/_find",
     response_model=schemas.FindConversationsResponse,
@@ -103,7 +98,7 @@ def find_conversations(
     sort_field: Annotated[schemas.SortField, Query()] = "updated_at",
     sort_order: Annotated[schemas.SortOrder, Query()] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=0, le=service.MAX_RESULT_WINDOW)] = 20,
+    per_page: Annotated[int, Query(ge=0, le=MAX_RESULT_WINDOW)] = 20,
     is_owner: Annotated[bool, Query()] = False,
 ) -> dict[str, Any]:
     query = service.FindQuery(
@@ -112,7 +107,7 @@ def find_conversations(
         sort_field=sort_field,
         sort_order=sort_order,
         filter=filter,
-        fields=_split_fields(fields),
+        fields=split_fields(fields),
         is_owner=is_owner,
     )
     with database.session(readonly=True) as session:

@@ -21,9 +21,9 @@ from vigil.conversations.filters import compile_filter
 from vigil.conversations.models import Conversation, ConversationMessage, ConversationUser
 from vigil.db.base import utcnow
 from vigil.errors import BadRequest, Conflict, Forbidden, NotFound
+from vigil.paging import check_result_window, select_fields
 
 DEFAULT_TITLE = "New chat"
-MAX_RESULT_WINDOW = 10_000  # Elasticsearch's index.max_result_window, which Kibana pages within
 
 
 def kibana_timestamp(value: datetime) -> str:
@@ -189,16 +189,8 @@ _FIELD_ALIASES = {
 _ALWAYS_RETURNED = ("id", "title", "category", "createdAt", "users", "namespace")
 
 
-def _select_fields(document: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    wanted = {_FIELD_ALIASES.get(name, name) for name in fields} | set(_ALWAYS_RETURNED)
-    return {key: value for key, value in document.items() if key in wanted}
-
-
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
-    if query.page * query.per_page > MAX_RESULT_WINDOW:
-        raise BadRequest(
-            f"Result window is too large, page * per_page must be less than or equal to: [{MAX_RESULT_WINDOW}]"
-        )
+    check_result_window(query.page, query.per_page)
     condition: ColumnElement[bool] = visible_to(principal, space_id, owned_only=query.is_owner)
     if query.filter:
         condition = condition & compile_filter(query.filter)
@@ -219,7 +211,7 @@ def find(session: Session, principal: Principal, space_id: str, query: FindQuery
     messages = load_messages(session, [c.id for c in conversations]) if wants_messages else {}
     documents = [conversation_document(c, messages.get(c.id, []) if wants_messages else None) for c in conversations]
     if query.fields:
-        documents = [_select_fields(document, query.fields) for document in documents]
+        documents = [select_fields(d, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for d in documents]
     return total, documents
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from vigil.db.engine import Database
+from vigil.paging import MAX_RESULT_WINDOW, split_fields
 from vigil.prompts import bulk, schemas, service
 from vigil.web.deps import AssistantReader, AssistantWriter, Db, SpaceId, require_xsrf_header
 from vigil.web.openapi import kibana_error_responses
@@ -29,12 +30,6 @@ def ensure_defaults(database: Database, space_id: str) -> None:
             service.seed_defaults(session, space_id)
 
 
-def _split_fields(fields: list[str] | None) -> list[str] | None:
-    if not fields:
-        return None
-    return [name.strip() for value in fields for name in value.split(",") if name.strip()]
-
-
 @router.get(
     f"{PUBLIC}/_find",
     response_model=schemas.FindPromptsResponse,
@@ -51,7 +46,7 @@ def find_prompts(
     sort_field: Annotated[schemas.SortField, Query()] = "updated_at",
     sort_order: Annotated[schemas.SortOrder, Query()] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=0, le=service.MAX_RESULT_WINDOW)] = 20,
+    per_page: Annotated[int, Query(ge=0, le=MAX_RESULT_WINDOW)] = 20,
 ) -> dict[str, Any]:
     ensure_defaults(database, space_id)
     query = service.FindQuery(
@@ -60,7 +55,7 @@ def find_prompts(
         sort_field=sort_field,
         sort_order=sort_order,
         filter=filter,
-        fields=_split_fields(fields),
+        fields=split_fields(fields),
     )
     with database.session(readonly=True) as session:
         total, data = service.find(session, principal, space_id, query)

@@ -22,13 +22,11 @@ from vigil.auth.principal import Principal
 from vigil.conversations.service import kibana_timestamp
 from vigil.db.base import utcnow
 from vigil.errors import BadRequest, Conflict, Forbidden, NotFound
+from vigil.paging import check_result_window, select_fields
 from vigil.prompts import schemas
 from vigil.prompts.defaults import DEFAULT_PROMPTS, DEFAULT_PROMPTS_BY_ID, DefaultPrompt
 from vigil.prompts.filters import compile_filter
 from vigil.prompts.models import BUILTIN_OWNER, Prompt, PromptCategory
-
-MAX_RESULT_WINDOW = 10_000
-
 
 # --- wire <-> rows -------------------------------------------------------------------------------
 
@@ -164,16 +162,8 @@ _FIELD_ALIASES = {
 _ALWAYS_RETURNED = ("id", "name", "promptType", "content")
 
 
-def _select_fields(document: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    wanted = {_FIELD_ALIASES.get(name, name) for name in fields} | set(_ALWAYS_RETURNED)
-    return {key: value for key, value in document.items() if key in wanted}
-
-
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
-    if query.page * query.per_page > MAX_RESULT_WINDOW:
-        raise BadRequest(
-            f"Result window is too large, page * per_page must be less than or equal to: [{MAX_RESULT_WINDOW}]"
-        )
+    check_result_window(query.page, query.per_page)
     condition: ColumnElement[bool] = Prompt.namespace == space_id
     if query.filter:
         condition = and_(condition, compile_filter(query.filter))
@@ -191,7 +181,7 @@ def find(session: Session, principal: Principal, space_id: str, query: FindQuery
     )
     documents = [prompt_document(row) for row in rows]
     if query.fields:
-        documents = [_select_fields(document, query.fields) for document in documents]
+        documents = [select_fields(d, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for d in documents]
     return total, documents
 
 
