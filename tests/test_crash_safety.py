@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, ENCRYPTION_KEY
 from tests.support.clients import CONVERSATIONS, kibana_client
 from tests.support.server import free_port
 from vigil.conversations.models import Conversation, ConversationMessage
@@ -32,15 +32,19 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             "VIGIL_ADMIN_USERNAME": ADMIN_USER,
             "VIGIL_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "VIGIL_LOG_LEVEL": "warning",
+            # PostgreSQL (the suite's second pass) needs the key every server of the store shares.
+            "VIGIL_ENCRYPTION_KEY": ENCRYPTION_KEY,
         }
     )
     if os.environ.get("VIGIL_TEST_DATABASE_URL"):
         env["VIGIL_DATABASE_URL"] = os.environ["VIGIL_TEST_DATABASE_URL"]
+    log_path = data_dir / "server.log"
+    log = log_path.open("ab")  # a file, not a pipe: a full pipe would stall the server
     process = subprocess.Popen(
         [sys.executable, "-m", "vigil", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -50,7 +54,7 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
 
 
 def test_kill_9_during_writes(tmp_path: Path, settings: Settings) -> None:
