@@ -22,6 +22,8 @@ from pydantic_settings import (
 from vigil.errors import VigilError
 
 KIBANA_API_VERSION = "2023-10-31"
+DetectorName = Literal["email", "ipv4", "ipv6", "mac", "credit_card", "secret"]
+DEFAULT_DETECTORS: tuple[DetectorName, ...] = ("secret",)
 INTERNAL_API_VERSION = "1"
 
 
@@ -109,6 +111,17 @@ class Settings(BaseSettings):
     )
     llm_max_retries: int = Field(
         3, ge=0, le=10, description="Retries of an LLM request on 429, 5xx and connection errors, with backoff."
+    )
+    anonymization_detectors: list[DetectorName] = Field(
+        default_factory=lambda: list(DEFAULT_DETECTORS),
+        description="Detectors for sensitive values no field names, applied to every text sent to a provider. "
+        "Secrets (API keys, tokens, passwords) by default; add email, ipv4, ipv6, mac, credit_card.",
+    )
+    anonymization_min_free_text_length: int = Field(
+        3,
+        ge=1,
+        description="Anonymized values shorter than this are replaced only as whole field values, never inside "
+        "free text (a one-letter host name must not replace every matching letter).",
     )
     chat_generate_titles: bool = Field(
         True, description='Ask the model for a title when a conversation is still called "New chat".'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,19 +53,26 @@ class TurnRequest:
     history_token_budget: int = 6000
     response_language: str | None = None
     model_settings: ModelSettings | None = None
+    # Anonymization: what tools return is redacted before the model sees it, and the
+    # placeholders the model passes as arguments are restored before Vigil's tools run.
+    redact: Callable[[str], str] = lambda text: text
+    restore: Callable[[Any], Any] = lambda value: value
 
 
-def _as_pydantic_ai_tool(tool: AssistantTool) -> Tool[ToolContext]:
+def _as_pydantic_ai_tool(
+    tool: AssistantTool, redact: Callable[[str], str], restore: Callable[[Any], Any]
+) -> Tool[ToolContext]:
     async def call(ctx: RunContext[ToolContext], **arguments: Any) -> str:
         try:
-            parsed = tool.parameters.model_validate(arguments)
+            parsed = tool.parameters.model_validate(restore(arguments))
         except ValidationError as exc:
             # The model gets the validation problem back and may correct its call.
-            raise ModelRetry(f"invalid arguments for {tool.name}: {exc.errors(include_url=False)}") from exc
+            problem = f"invalid arguments for {tool.name}: {exc.errors(include_url=False, include_input=False)}"
+            raise ModelRetry(redact(problem)) from exc
         try:
-            return await tool.handler(ctx.deps, parsed)
+            return redact(await tool.handler(ctx.deps, parsed))
         except VigilError as exc:
-            return f"Tool {tool.name} failed: {exc.message}"
+            return redact(f"Tool {tool.name} failed: {exc.message}")
         except Exception:
             logger.exception("tool %s failed", tool.name)
             return f"Tool {tool.name} failed with an internal error."
@@ -90,7 +97,7 @@ async def run_turn(request: TurnRequest) -> AsyncIterator[AgentEvent]:
     agent = Agent(
         request.model,
         deps_type=ToolContext,
-        tools=[_as_pydantic_ai_tool(tool) for tool in request.tools],
+        tools=[_as_pydantic_ai_tool(tool, request.redact, request.restore) for tool in request.tools],
     )
     text_so_far: list[str] = []
     after_tool_round = False

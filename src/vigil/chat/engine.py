@@ -27,8 +27,9 @@ from vigil.agent.events import AgentEvent, TokenUsage, TurnFailed, TurnFinished
 from vigil.agent.runner import TurnRequest, run_turn
 from vigil.agent.tools import ToolContext, ToolRegistry
 from vigil.agent.transcript import TranscriptMessage
+from vigil.anonymization.fields.service import load_field_rules
 from vigil.auth.principal import Principal
-from vigil.chat.context import with_context
+from vigil.chat.redaction import SourceMessage, TurnRedactor, new_anonymizer, policy_from_rules
 from vigil.chat.schemas import ChatCompleteProps, ChatMessage
 from vigil.conversations import schemas as conversation_schemas
 from vigil.conversations import service as conversations
@@ -63,11 +64,11 @@ SystemPromptResolver = Callable[[Session, Principal, str, str | None], str]
 @dataclass
 class PreparedTurn:
     resolved: ResolvedModel
-    system_prompt: str
+    system_prompt: str  # already anonymized, like everything below
     history: list[TranscriptMessage]
     user_prompt: str
     conversation_id: str | None
-    replacements: dict[str, str]
+    redactor: TurnRedactor
     needs_title: bool
     trace_data: dict[str, str] = field(
         default_factory=lambda: {"transactionId": uuid.uuid4().hex[:16], "traceId": uuid.uuid4().hex}
@@ -83,17 +84,19 @@ class TurnOutcome:
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def transcript_message(row: ConversationMessage) -> TranscriptMessage:
-    return TranscriptMessage(
+def stored_message(row: ConversationMessage) -> SourceMessage:
+    return SourceMessage(
         role=row.role,
-        content=with_context(row.content, row.data),
+        content=row.content,
+        data=row.data,
+        fields_to_anonymize=row.fields_to_anonymize,
         rounds=tuple(row.rounds or ()),
         is_error=bool(row.is_error),
     )
 
 
-def _message_text(message: ChatMessage) -> str:
-    return with_context(message.content or "", message.data)
+def request_message(message: ChatMessage) -> SourceMessage:
+    return SourceMessage(message.role, message.content or "", message.data, message.fields_to_anonymize)
 
 
 def _now_stamp() -> str:
@@ -129,19 +132,25 @@ class ChatEngine:
             if body.conversationId:
                 return self._continue(session, principal, space_id, body, resolved)
             system_prompt = self.resolve_system_prompt(session, principal, space_id, body.promptId)
-            history = [TranscriptMessage(m.role, _message_text(m)) for m in body.messages[:-1]]
+            redactor = self._redactor(session, space_id, {})
+            messages = [request_message(m) for m in body.messages]
+            redactor.register_documents(messages)
             conversation_id = None
             if body.persist:
                 conversation_id = self._create(session, principal, space_id, body, resolved).id
             return PreparedTurn(
                 resolved=resolved,
-                system_prompt=system_prompt,
-                history=history,
-                user_prompt=_message_text(last),
+                system_prompt=redactor.text(system_prompt),
+                history=redactor.transcript(messages[:-1]),
+                user_prompt=redactor.render(messages[-1]),
                 conversation_id=conversation_id,
-                replacements={},
+                redactor=redactor,
                 needs_title=body.persist,
             )
+
+    def _redactor(self, session: Session, space_id: str, replacements: dict[str, str]) -> TurnRedactor:
+        policy = policy_from_rules(load_field_rules(session, space_id))
+        return TurnRedactor(new_anonymizer(self.settings, replacements), policy)
 
     def _create(
         self, session: Session, principal: Principal, space_id: str, body: ChatCompleteProps, resolved: ResolvedModel
@@ -185,13 +194,17 @@ class ChatEngine:
             message = conversation_schemas.Message(role="user", content=last.content or "", timestamp=_now_stamp())
             extras = MessageExtras(data=last.data, fields_to_anonymize=last.fields_to_anonymize)
             conversations.append_messages(session, principal, space_id, conversation.id, [message], extras=[extras])
+        redactor = self._redactor(session, space_id, dict(conversation.replacements or {}))
+        history = [stored_message(row) for row in rows]
+        current = request_message(last)
+        redactor.register_documents([*history, current])
         return PreparedTurn(
             resolved=resolved,
-            system_prompt=system_prompt,
-            history=[transcript_message(row) for row in rows],
-            user_prompt=_message_text(last),
+            system_prompt=redactor.text(system_prompt),
+            history=redactor.transcript(history),
+            user_prompt=redactor.render(current),
             conversation_id=conversation.id if body.persist else None,
-            replacements=dict(conversation.replacements or {}),
+            redactor=redactor,
             needs_title=body.persist and conversation.title == DEFAULT_TITLE,
         )
 
@@ -218,6 +231,8 @@ class ChatEngine:
             history_token_budget=prepared.resolved.history_token_budget,
             response_language=response_language,
             model_settings=prepared.resolved.model_settings,
+            redact=prepared.redactor.text,
+            restore=prepared.redactor.restore,
         )
         async for event in run_turn(request):
             yield event
@@ -243,7 +258,13 @@ class ChatEngine:
         )
         with self.database.session() as session:
             conversations.append_messages(
-                session, principal, space_id, prepared.conversation_id, [message], extras=[extras]
+                session,
+                principal,
+                space_id,
+                prepared.conversation_id,
+                [message],
+                extras=[extras],
+                replacements=prepared.redactor.anonymizer.replacements,
             )
 
     async def record_async(

@@ -130,7 +130,8 @@ async def chat_complete(
         "connector_id": body.connectorId,
         "data": final.text,
         "trace_data": prepared.trace_data,
-        "replacements": prepared.replacements,
+        # The conversation's whole map, so a client can show any placeholder of the answer.
+        "replacements": prepared.redactor.anonymizer.replacements,
         "status": "ok",
     }
     if prepared.conversation_id:

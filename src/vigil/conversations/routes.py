@@ -122,9 +122,16 @@ def find_conversations(
     operation_id="ReadConversation",
     summary="Get a conversation",
 )
-def read_conversation(id: str, database: Db, principal: AssistantReader, space_id: SpaceId) -> dict[str, Any]:
+def read_conversation(
+    id: str,
+    database: Db,
+    principal: AssistantReader,
+    space_id: SpaceId,
+    deanonymize: Annotated[bool, Query(description="Vigil: show real values instead of placeholders.")] = False,
+) -> dict[str, Any]:
     with database.session(readonly=True) as session:
-        return service.full_document(session, service.get_visible(session, principal, space_id, id))
+        document = service.full_document(session, service.get_visible(session, principal, space_id, id))
+    return service.with_original_values(document) if deanonymize else document
 
 
 @router.put(

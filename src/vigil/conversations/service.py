@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from vigil.anonymization import Anonymizer, DetectorSet
 from vigil.auth.principal import Principal
 from vigil.conversations import schemas
 from vigil.conversations.access import SharingState, is_owner, sharing_state, visible_to
@@ -129,6 +130,17 @@ def load_messages(session: Session, conversation_ids: Sequence[str]) -> dict[str
     for row in session.scalars(query):
         grouped[row.conversation_id].append(row)
     return grouped
+
+
+def with_original_values(document: dict[str, Any]) -> dict[str, Any]:
+    """Messages with placeholders replaced by the real values of the conversation's
+    `replacements` ("show anonymized" off in Kibana's UI). Only for callers who may read it."""
+    replacements = document.get("replacements") or {}
+    if not replacements or not document.get("messages"):
+        return document
+    anonymizer = Anonymizer(replacements, DetectorSet(()))
+    messages = [{**m, "content": anonymizer.deanonymize_text(m["content"])} for m in document["messages"]]
+    return {**document, "messages": messages}
 
 
 def full_document(session: Session, conversation: Conversation) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigil import __version__
+from vigil.anonymization.fields.routes import router as anonymization_fields_router
 from vigil.audit.events import AuditLog
 from vigil.auth.bootstrap import ensure_first_superuser
 from vigil.auth.passwords import VerifiedCredentialCache
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations_router)
     app.include_router(connectors_router)
     app.include_router(prompts_router)
+    app.include_router(anonymization_fields_router)
     app.include_router(chat_router)
     # Added last runs first: the space prefix is stripped before the Kibana rules see the path.
     app.add_middleware(KibanaProtocolMiddleware, settings=settings)
