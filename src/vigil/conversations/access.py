@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, union
+from sqlalchemy.orm import aliased
 
 from vigil.auth.principal import Principal
 from vigil.conversations.models import Conversation, ConversationUser
@@ -34,28 +35,32 @@ def sharing_state(users: Sequence[Mapping[str, str]], owner_id: str, owner_name:
     return SharingState.RESTRICTED if others else SharingState.PRIVATE
 
 
-def _listed(principal: Principal) -> ColumnElement[bool]:
+def visible_to(principal: Principal, space_id: str, *, owned_only: bool = False) -> ColumnElement[bool]:
+    """SQL condition: conversations of this space the principal may read.
+
+    Written as `id IN (owned UNION shared UNION listed)` over an alias of the table, so each branch
+    is one independent index lookup and the database builds the small set of visible ids first;
+    the namespace test lives in the branches. `owner OR shared OR EXISTS(...)` (or branches
+    correlated to the outer row) made SQLite and PostgreSQL read every conversation of the space.
+    """
+    if owned_only:
+        return and_(Conversation.namespace == space_id, Conversation.created_by_id == principal.user_id)
+    candidate = aliased(Conversation)
+    owned = select(candidate.id).where(candidate.namespace == space_id, candidate.created_by_id == principal.user_id)
+    shared = select(candidate.id).where(candidate.namespace == space_id, candidate.is_shared_globally.is_(True))
     # A user entry may name only `name` (clients written for older Kibana do): match on it then.
-    return exists(
-        select(ConversationUser.conversation_id).where(
-            ConversationUser.conversation_id == Conversation.id,
+    listed = (
+        select(ConversationUser.conversation_id)
+        .join(candidate, candidate.id == ConversationUser.conversation_id)
+        .where(
+            candidate.namespace == space_id,
             or_(
                 ConversationUser.user_id == principal.user_id,
                 and_(ConversationUser.user_id.is_(None), ConversationUser.user_name == principal.username),
             ),
         )
     )
-
-
-def visible_to(principal: Principal, space_id: str, *, owned_only: bool = False) -> ColumnElement[bool]:
-    """SQL condition: conversations of this space the principal may read."""
-    owned = Conversation.created_by_id == principal.user_id
-    if owned_only:
-        return and_(Conversation.namespace == space_id, owned)
-    return and_(
-        Conversation.namespace == space_id,
-        or_(owned, Conversation.is_shared_globally.is_(True), _listed(principal)),
-    )
+    return Conversation.id.in_(union(owned, shared, listed))
 
 
 def is_owner(conversation: Conversation, principal: Principal) -> bool:

@@ -52,6 +52,9 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size * 2,
         pool_pre_ping=True,
+        # JIT compilation cost 60-150 ms per `_find` statement (bench/conversations.py) and pays
+        # off only on analytical queries, which this store does not run.
+        connect_args={"options": "-c jit=off"},
     )
 
 
