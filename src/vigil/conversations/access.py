@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_, select, union
+from sqlalchemy import ColumnElement, and_, literal, or_, select, union
 from sqlalchemy.orm import aliased
 
 from vigil.auth.principal import Principal
@@ -61,6 +61,33 @@ def visible_to(principal: Principal, space_id: str, *, owned_only: bool = False)
         )
     )
     return Conversation.id.in_(union(owned, shared, listed))
+
+
+def visibility_branches(principal: Principal, space_id: str, *, owned_only: bool = False) -> list[ColumnElement[bool]]:
+    """`visible_to` as disjoint parts, each served by one index: the caller's own conversations,
+    those shared with the space (not own), and those listing the caller (neither). `_find` counts
+    and pages each part separately, so it never materializes everything visible at once."""
+    in_space = Conversation.namespace == space_id
+    own = and_(in_space, Conversation.created_by_id == principal.user_id)
+    if owned_only:
+        return [own]
+    not_own = Conversation.created_by_id != principal.user_id
+    shared = and_(in_space, Conversation.is_shared_globally.is_(True), not_own)
+    listed_ids = select(ConversationUser.conversation_id).where(
+        or_(
+            ConversationUser.user_id == principal.user_id,
+            and_(ConversationUser.user_id.is_(None), ConversationUser.user_name == principal.username),
+        )
+    )
+    # `namespace || ''`: the same test, but not indexable, so the planner starts from the (few)
+    # listed ids instead of walking the whole space's namespace index.
+    listed = and_(
+        (Conversation.namespace + literal("")) == space_id,
+        Conversation.is_shared_globally.is_(False),
+        not_own,
+        Conversation.id.in_(listed_ids),
+    )
+    return [own, shared, listed]
 
 
 def is_owner(conversation: Conversation, principal: Principal) -> bool:

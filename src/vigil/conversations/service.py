@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, union_all
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from vigil.anonymization import Anonymizer, DetectorSet
 from vigil.auth.principal import Principal
 from vigil.conversations import schemas
-from vigil.conversations.access import SharingState, is_owner, sharing_state, visible_to
+from vigil.conversations.access import SharingState, is_owner, sharing_state, visibility_branches, visible_to
 from vigil.conversations.filters import compile_filter
 from vigil.conversations.models import Conversation, ConversationMessage, ConversationUser
 from vigil.db.base import utcnow
@@ -203,28 +203,47 @@ _ALWAYS_RETURNED = ("id", "title", "category", "createdAt", "users", "namespace"
 
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
     check_result_window(query.page, query.per_page)
-    condition: ColumnElement[bool] = visible_to(principal, space_id, owned_only=query.is_owner)
+    branches = visibility_branches(principal, space_id, owned_only=query.is_owner)
     if query.filter:
-        condition = condition & compile_filter(query.filter)
-    total = session.scalar(select(func.count()).select_from(Conversation).where(condition)) or 0
+        kql = compile_filter(query.filter)
+        branches = [and_(branch, kql) for branch in branches]
+    total = sum(session.scalar(select(func.count()).select_from(Conversation).where(b)) or 0 for b in branches)
     if query.per_page == 0:
         return total, []
-    order_column = _SORT_COLUMNS[query.sort_field]
-    ordering = order_column.asc() if query.sort_order == "asc" else order_column.desc()
-    page_query = (
-        select(Conversation)
-        .where(condition)
-        .order_by(ordering, Conversation.id)
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
-    )
-    conversations = list(session.scalars(page_query))
+    conversations = _page(session, branches, query)
     wants_messages = not query.fields or any(name == "messages" for name in query.fields)
     messages = load_messages(session, [c.id for c in conversations]) if wants_messages else {}
     documents = [conversation_document(c, messages.get(c.id, []) if wants_messages else None) for c in conversations]
     if query.fields:
         documents = [select_fields(d, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for d in documents]
     return total, documents
+
+
+def _page(session: Session, branches: Sequence[ColumnElement[bool]], query: FindQuery) -> list[Conversation]:
+    """The requested page over disjoint branches: each contributes its first page*per_page rows
+    in sort order (an index walk that stops early), and the merge keeps the requested slice."""
+    column = _SORT_COLUMNS[query.sort_field]
+    descending = query.sort_order == "desc"
+    enough = query.page * query.per_page
+    parts = [
+        select(Conversation.id.label("id"), column.label("sort_key"))
+        .where(branch)
+        .order_by(column.desc() if descending else column.asc(), Conversation.id)
+        .limit(enough)
+        .subquery()
+        for branch in branches
+    ]
+    merged = union_all(*(select(part.c.id, part.c.sort_key) for part in parts)).subquery()
+    ids = list(
+        session.scalars(
+            select(merged.c.id)
+            .order_by(merged.c.sort_key.desc() if descending else merged.c.sort_key.asc(), merged.c.id)
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        )
+    )
+    by_id = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 # --- writes --------------------------------------------------------------------------------------
