@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from vigil.anonymization.fields import schemas, service
 from vigil.auth.principal import Principal
+from vigil.bulk import BulkOutcome, require_delete_target
 from vigil.db.engine import Database
-from vigil.errors import BadRequest, Conflict, NotFound, VigilError
+from vigil.errors import BadRequest, Conflict, VigilError
 
 
 def _operations(body: schemas.PerformAnonymizationFieldsBulkActionRequestBody) -> int:
@@ -23,70 +24,40 @@ def perform(
     space_id: str,
     body: schemas.PerformAnonymizationFieldsBulkActionRequestBody,
 ) -> dict[str, Any]:
-    if body.delete is not None and not body.delete.query and not body.delete.ids:
-        # An empty delete would otherwise match every field of the space.
-        raise BadRequest("[request body]: delete: give `query` or `ids` naming what to delete")
+    if body.delete is not None:
+        require_delete_target(body.delete.query, body.delete.ids)
     if _operations(body) > schemas.MAX_BULK_OPERATIONS:
         raise BadRequest(f"More than {schemas.MAX_BULK_OPERATIONS} ids sent for bulk edit action.")
-    created: list[dict[str, Any]] = []
-    updated: list[dict[str, Any]] = []
-    deleted: list[str] = []
-    errors: list[dict[str, Any]] = []
-
-    def fail(exc: VigilError, field_id: str, field: str | None) -> None:
-        errors.append(
-            {
-                "message": exc.message,
-                "status_code": exc.status_code,
-                "err_code": exc.error.upper().replace(" ", "_"),
-                "anonymization_fields": [{"id": field_id, "name": field}],
-            }
-        )
+    outcome = BulkOutcome("anonymization_fields")
 
     for props in body.create or []:
         try:
             with database.session() as session:
-                created.append(service.field_document(service.create(session, principal, space_id, props)))
+                outcome.created.append(service.field_document(service.create(session, principal, space_id, props)))
         except VigilError as exc:
-            fail(exc, "", props.field)
+            outcome.fail(exc, "", props.field)
         except IntegrityError:  # a concurrent create of the same field won the unique index
-            fail(Conflict(f'anonymization field: "{props.field}" already exists'), "", props.field)
+            outcome.fail(Conflict(f'anonymization field: "{props.field}" already exists'), "", props.field)
 
     for update in body.update or []:
         try:
             with database.session() as session:
-                updated.append(service.field_document(service.update(session, principal, space_id, update)))
+                outcome.updated.append(service.field_document(service.update(session, principal, space_id, update)))
         except VigilError as exc:
-            fail(exc, update.id, None)
+            outcome.fail(exc, update.id, None)
 
     if body.delete is not None:
         with database.session(readonly=True) as session:
             targets = service.delete_targets(session, space_id, body.delete.query, body.delete.ids)
-        for missing in sorted(set(body.delete.ids or []) - {field_id for field_id, _ in targets}):
-            fail(NotFound(f'anonymization field id: "{missing}" not found'), missing, None)
+        outcome.fail_missing(
+            body.delete.ids, (field_id for field_id, _ in targets), lambda i: f'anonymization field id: "{i}" not found'
+        )
         for field_id, field in targets:
             try:
                 with database.session() as session:
                     service.delete_one(session, space_id, field_id)
-                deleted.append(field_id)
+                outcome.deleted.append(field_id)
             except VigilError as exc:  # deleted meanwhile by someone else
-                fail(exc, field_id, field)
+                outcome.fail(exc, field_id, field)
 
-    succeeded = len(created) + len(updated) + len(deleted)
-    total = succeeded + len(errors)
-    message = "Bulk edit completed"
-    if errors:
-        message = "Bulk edit partially failed" if succeeded else "Bulk edit failed"
-    return {
-        "success": not errors,
-        # Kibana answers any failed item with HTTP 500; Vigil keeps HTTP 200 and reports each
-        # failed item with its own status instead (docs/anonymization.md).
-        "status_code": 200 if not errors else errors[0]["status_code"],
-        "message": message,
-        "anonymization_fields_count": total,
-        "attributes": {
-            "results": {"created": created, "updated": updated, "deleted": deleted, "skipped": []},
-            "summary": {"failed": len(errors), "skipped": 0, "succeeded": succeeded, "total": total},
-            **({"errors": errors} if errors else {}),
-        },
-    }
+    return outcome.response()
