@@ -80,3 +80,11 @@ def test_invalid_settings_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("VIGIL_CONFIG_FILE", str(tmp_path / "no-such-file.toml"))
     with pytest.raises(ValueError, match="not a readable file"):
         Settings()
+
+
+def test_api_key_ids_are_safe_on_a_command_line() -> None:
+    from vigil.auth.service import new_api_key_id
+
+    ids = [new_api_key_id() for _ in range(2000)]
+    assert all(len(i) == 20 and i.isalnum() for i in ids)
+    assert len(set(ids)) == len(ids)

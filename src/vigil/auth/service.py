@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,6 +176,15 @@ def decode_api_key_credentials(encoded: str) -> tuple[str, str]:
     return key_id, secret
 
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_api_key_id() -> str:
+    """20 letters and digits, like Elasticsearch's ids; never starting with `-`, which a command
+    line would read as an option (`vigil apikey invalidate -Ab...`)."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+
+
 @dataclass(frozen=True)
 class CreatedApiKey:
     row: ApiKey
@@ -200,7 +210,7 @@ def create_api_key(
     expires_at: datetime | None = utcnow() + parse_duration(lifetime) if lifetime else None
     secret = secrets.token_urlsafe(32)
     row = ApiKey(
-        id=secrets.token_urlsafe(15),
+        id=new_api_key_id(),
         name=name,
         key_hash=_hash_secret(secret),
         owner_id=owner_id,
