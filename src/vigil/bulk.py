@@ -19,6 +19,14 @@ def require_delete_target(query: str | None, ids: Sequence[str] | None) -> None:
         raise BadRequest("[request body]: delete: give `query` or `ids` naming what to delete")
 
 
+def check_operation_limit(
+    create: Sequence[Any] | None, update: Sequence[Any] | None, delete_ids: Sequence[str] | None, limit: int
+) -> None:
+    """Kibana refuses a bulk action with more items than its settings table shows on a page."""
+    if len(create or ()) + len(update or ()) + len(delete_ids or ()) > limit:
+        raise BadRequest(f"More than {limit} ids sent for bulk edit action.")
+
+
 class BulkOutcome:
     """Collects a bulk action's results and builds Kibana's response.
 

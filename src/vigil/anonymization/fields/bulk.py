@@ -9,13 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from vigil.anonymization.fields import schemas, service
 from vigil.auth.principal import Principal
-from vigil.bulk import BulkOutcome, require_delete_target
+from vigil.bulk import BulkOutcome, check_operation_limit, require_delete_target
 from vigil.db.engine import Database
-from vigil.errors import BadRequest, Conflict, VigilError
-
-
-def _operations(body: schemas.PerformAnonymizationFieldsBulkActionRequestBody) -> int:
-    return len(body.create or []) + len(body.update or []) + len((body.delete.ids if body.delete else None) or [])
+from vigil.errors import Conflict, VigilError
 
 
 def perform(
@@ -26,8 +22,9 @@ def perform(
 ) -> dict[str, Any]:
     if body.delete is not None:
         require_delete_target(body.delete.query, body.delete.ids)
-    if _operations(body) > schemas.MAX_BULK_OPERATIONS:
-        raise BadRequest(f"More than {schemas.MAX_BULK_OPERATIONS} ids sent for bulk edit action.")
+    check_operation_limit(
+        body.create, body.update, body.delete.ids if body.delete else None, schemas.MAX_BULK_OPERATIONS
+    )
     outcome = BulkOutcome("anonymization_fields")
 
     for props in body.create or []:

@@ -11,6 +11,7 @@ from vigil.auth.principal import Principal
 from vigil.auth.privileges import Level
 from vigil.db.engine import Database
 from vigil.errors import Forbidden
+from vigil.paging import MAX_RESULT_WINDOW, split_fields
 from vigil.web.deps import AssistantReader, CurrentPrincipal, Db, SpaceId, require_xsrf_header
 from vigil.web.openapi import kibana_error_responses
 
@@ -50,12 +51,6 @@ def ensure_defaults(database: Database, space_id: str) -> None:
             service.seed_defaults(session, space_id)
 
 
-def _split_fields(fields: list[str] | None) -> list[str] | None:
-    if not fields:
-        return None
-    return [name.strip() for value in fields for name in value.split(",") if name.strip()]
-
-
 @router.get(
     f"{PUBLIC}/_find",
     response_model=schemas.FindAnonymizationFieldsResponse,
@@ -72,7 +67,7 @@ def find_anonymization_fields(
     sort_field: Annotated[schemas.SortField, Query()] = "updated_at",
     sort_order: Annotated[schemas.SortOrder, Query()] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=0, le=service.MAX_RESULT_WINDOW)] = 20,
+    per_page: Annotated[int, Query(ge=0, le=MAX_RESULT_WINDOW)] = 20,
     all_data: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
     ensure_defaults(database, space_id)
@@ -82,7 +77,7 @@ def find_anonymization_fields(
         sort_field=sort_field,
         sort_order=sort_order,
         filter=filter,
-        fields=_split_fields(fields),
+        fields=split_fields(fields),
         all_data=bool(all_data),
     )
     with database.session(readonly=True) as session:

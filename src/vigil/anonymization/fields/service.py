@@ -23,9 +23,9 @@ from vigil.anonymization.fields.models import AnonymizationField, AnonymizationF
 from vigil.auth.principal import Principal
 from vigil.conversations.service import kibana_timestamp
 from vigil.db.base import utcnow
-from vigil.errors import BadRequest, Conflict, NotFound
+from vigil.errors import Conflict, NotFound
+from vigil.paging import check_result_window, select_fields
 
-MAX_RESULT_WINDOW = 10_000
 MAX_ALL_DATA = 10_000  # `all_data=true` returns at most this many rows
 
 RuleTuple = tuple[str, bool, bool]  # (field, allowed, anonymized); see vigil.anonymization.policy.FieldRule
@@ -176,16 +176,8 @@ _FIELD_ALIASES = {
 _ALWAYS_RETURNED = ("id", "field")
 
 
-def _select_fields(document: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    wanted = {_FIELD_ALIASES.get(name, name) for name in fields} | set(_ALWAYS_RETURNED)
-    return {key: value for key, value in document.items() if key in wanted}
-
-
 def find(session: Session, space_id: str, query: FindQuery) -> FindResult:
-    if query.page * query.per_page > MAX_RESULT_WINDOW:
-        raise BadRequest(
-            f"Result window is too large, page * per_page must be less than or equal to: [{MAX_RESULT_WINDOW}]"
-        )
+    check_result_window(query.page, query.per_page)
     condition: ColumnElement[bool] = AnonymizationField.namespace == space_id
     if query.filter:
         condition = and_(condition, compile_filter(query.filter))
@@ -219,7 +211,7 @@ def find(session: Session, space_id: str, query: FindQuery) -> FindResult:
     def documents(rows: Sequence[AnonymizationField]) -> list[dict[str, Any]]:
         docs = [field_document(row) for row in rows]
         if query.fields:
-            docs = [_select_fields(doc, query.fields) for doc in docs]
+            docs = [select_fields(doc, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for doc in docs]
         return docs
 
     data: list[dict[str, Any]] = []
