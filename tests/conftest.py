@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.clients import TestUser, kibana_client, unique_name
+from tests.support.clients import TestUser, fake_llm_connector, kibana_client, unique_name
 from tests.support.server import running_server
 from vigil.settings import Settings
+from vigil.testing.fake_openai import FakeOpenAI
 
 ADMIN_USER = "elastic"
 ADMIN_PASSWORD = "test-admin-password"
@@ -80,3 +81,17 @@ def make_user(base_url: str, admin: httpx.Client) -> Iterator[Callable[..., Test
     yield factory
     for user in created:
         user.client.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    """A scripted OpenAI-compatible provider per test (so a background title request of one test
+    never takes a reply scripted by the next)."""
+    with FakeOpenAI(default_text="Default fake answer") as server:
+        yield server
+
+
+@pytest.fixture
+def connector_id(admin: httpx.Client, fake: FakeOpenAI) -> str:
+    """A `.gen-ai` connector in the default space pointing at `fake`."""
+    return fake_llm_connector(admin, fake.base_url)

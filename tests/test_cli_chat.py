@@ -15,34 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.clients import CONVERSATIONS, unique_name
+from tests.support.clients import CONVERSATIONS, fake_llm_connector
 from tests.support.clients import TestUser as VigilUser
 from tests.support.server import free_port
 from vigil.chat.titles import TITLE_INSTRUCTIONS
 from vigil.testing.fake_openai import FakeOpenAI, RecordedRequest, reply, status
 
 VIGIL_CHAT = [sys.executable, "-m", "vigil", "chat"]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(default_text="Default fake answer") as server:
-        yield server
-
-
-@pytest.fixture
-def connector_id(admin: httpx.Client, fake: FakeOpenAI) -> str:
-    response = admin.post(
-        "/api/actions/connector",
-        json={
-            "name": unique_name("cli-fake-llm"),
-            "connector_type_id": ".gen-ai",
-            "config": {"apiProvider": "Other", "apiUrl": f"{fake.base_url}/chat/completions", "defaultModel": "fake"},
-            "secrets": {"apiKey": "sk-test-secret-value"},
-        },
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["id"])
 
 
 def chat_environment() -> dict[str, str]:
@@ -237,21 +216,7 @@ def slow_connector_id(admin: httpx.Client) -> Iterator[str]:
     """A provider that writes one word every 0.2 s: long enough to watch, and to interrupt."""
     words = " ".join(f"w{i}" for i in range(1, 101))
     with FakeOpenAI(default_text=words, token_delay=0.2) as slow:
-        response = admin.post(
-            "/api/actions/connector",
-            json={
-                "name": unique_name("cli-slow-llm"),
-                "connector_type_id": ".gen-ai",
-                "config": {
-                    "apiProvider": "Other",
-                    "apiUrl": f"{slow.base_url}/chat/completions",
-                    "defaultModel": "fake",
-                },
-                "secrets": {"apiKey": "sk-slow"},
-            },
-        )
-        assert response.status_code == 200, response.text
-        yield str(response.json()["id"])
+        yield fake_llm_connector(admin, slow.base_url, api_key="sk-slow")
 
 
 class Output:

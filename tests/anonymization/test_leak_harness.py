@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.clients import unique_name
+from tests.support.clients import fake_llm_connector, unique_name
 from vigil.anonymization import FieldPolicy, FieldRule
 from vigil.anonymization.fields.defaults import DEFAULT_FIELDS
 from vigil.testing.alerts import generate_alerts, leaves
@@ -59,17 +59,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 def make_connector(admin: httpx.Client, fake: FakeOpenAI, space: str) -> str:
-    response = admin.post(
-        f"/s/{space}/api/actions/connector",
-        json={
-            "name": "recording",
-            "connector_type_id": ".gen-ai",
-            "config": {"apiProvider": "Other", "apiUrl": f"{fake.base_url}/chat/completions", "defaultModel": "m"},
-            "secrets": {},
-        },
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["id"])
+    return fake_llm_connector(admin, fake.base_url, space=space, api_key=None)
 
 
 def wait_for_title(client: httpx.Client, space: str, conversation_id: str) -> None:

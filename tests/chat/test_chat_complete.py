@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.chat.conftest import CHAT
-from tests.support.clients import CONVERSATIONS, unique_name
+from tests.support.clients import CONVERSATIONS, fake_llm_connector
 from vigil.testing.fake_openai import (
     FakeOpenAI,
     delay,
@@ -281,22 +281,9 @@ def test_provider_faults_mid_stream(make_user, fake: FakeOpenAI, connector_id: s
 def test_client_disconnect_cancels_and_keeps_the_conversation(admin: httpx.Client, make_user) -> None:
     user = make_user("editor")
     with FakeOpenAI(tokens_per_reply=400, token_delay=0.02) as slow:
-        created = admin.post(
-            "/api/actions/connector",
-            json={
-                "name": unique_name("slow-llm"),
-                "connector_type_id": ".gen-ai",
-                "config": {
-                    "apiProvider": "Other",
-                    "apiUrl": f"{slow.base_url}/chat/completions",
-                    "defaultModel": "slow",
-                },
-                "secrets": {},
-            },
-        )
-        assert created.status_code == 200, created.text
+        slow_connector = fake_llm_connector(admin, slow.base_url, api_key=None, default_model="slow")
         body = {
-            "connectorId": created.json()["id"],
+            "connectorId": slow_connector,
             "persist": True,
             "isStream": True,
             "messages": [{"role": "user", "content": "long answer"}],

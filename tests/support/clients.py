@@ -33,3 +33,27 @@ class TestUser:
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def fake_llm_connector(
+    admin: httpx.Client,
+    base_url: str,
+    *,
+    space: str | None = None,
+    api_key: str | None = "sk-test-secret-value",
+    default_model: str = "fake-gpt",
+) -> str:
+    """An OpenAI-compatible `.gen-ai` connector ("Other": Ollama, vLLM, llama.cpp server...)
+    pointing at a fake provider's `base_url`; returns its id."""
+    prefix = f"/s/{space}" if space else ""
+    response = admin.post(
+        f"{prefix}/api/actions/connector",
+        json={
+            "name": unique_name("fake-llm"),
+            "connector_type_id": ".gen-ai",
+            "config": {"apiProvider": "Other", "apiUrl": f"{base_url}/chat/completions", "defaultModel": default_model},
+            "secrets": {"apiKey": api_key} if api_key else {},
+        },
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
