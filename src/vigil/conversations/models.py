@@ -16,7 +16,7 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_owner_updated", "namespace", "created_by_id", "updated_at"),
         Index("ix_conversations_owner_created", "namespace", "created_by_id", "created_at"),
-        Index("ix_conversations_namespace_shared", "namespace", "is_shared_globally", "updated_at"),
+        Index("ix_conversations_namespace_shared", "namespace", "is_shared_globally", "updated_at", "created_by_id"),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
