@@ -1,0 +1,719 @@
+"""The embedded data store: indices in one DuckDB file, partitioned by day of `@timestamp`.
+
+Layout (docs/dataplane.md): each index has one table per UTC day of `@timestamp`
+(`"logs/2024-01-05"`, `"logs/none"` for documents without one) and a view named like the
+index that projects every mapped field from every partition (`UNION ALL`). DuckDB keeps min/max
+statistics per table, so a filter on "@timestamp" turns partitions outside the range into empty
+scans, and retention drops whole tables. Metadata (mappings, partitions, explicit document ids)
+lives in `_vigil_*` tables of the same file, changed in the same transaction as the data: a
+bulk request is acknowledged only after its transaction committed to DuckDB's write-ahead log.
+
+Concurrency: one writer at a time (a lock), readers on their own cursors (MVCC snapshots).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from vigil.dataplane.catalog import FieldInfo, IndexInfo
+from vigil.dataplane.documents import RowBuilder
+from vigil.dataplane.errors import (
+    DocumentParsingError,
+    IllegalArgumentError,
+    IndexAlreadyExistsError,
+    IndexNotFoundError,
+)
+from vigil.dataplane.mapping import FieldMapping, IndexMapping
+from vigil.dataplane.names import is_data_stream_name, resolve_names, validate_index_name
+from vigil.dataplane.types import duckdb_type
+from vigil.errors import VigilError
+
+logger = logging.getLogger("vigil.dataplane")
+
+Kind = Literal["index", "data_stream"]
+OpType = Literal["index", "create"]
+_DAY_MS = 86_400_000
+_NO_TIMESTAMP = "none"
+TIMESTAMP_FIELD = "@timestamp"
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "UBIGINT": pa.uint64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("ms"),
+}
+
+# No extension is ever fetched at run time; json, parquet and icu are linked into the wheel.
+_DUCKDB_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS _vigil_indices (name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, "
+    "uuid VARCHAR NOT NULL, created_ms BIGINT NOT NULL, mapping VARCHAR NOT NULL, seq_no BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS _vigil_partitions (index_name VARCHAR NOT NULL, day INTEGER, "
+    "table_name VARCHAR PRIMARY KEY)",
+    # Only documents indexed with an explicit _id: auto-generated ids are unique by construction.
+    "CREATE TABLE IF NOT EXISTS _vigil_ids (index_name VARCHAR NOT NULL, _id VARCHAR NOT NULL, "
+    "version BIGINT NOT NULL, table_name VARCHAR NOT NULL)",
+)
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def new_document_id() -> str:
+    """20 URL-safe characters, like Elasticsearch's auto-generated ids."""
+    return base64.urlsafe_b64encode(os.urandom(15)).decode()
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """One bulk action: write `source` to `index` (`error` set: the action already failed)."""
+
+    op_type: OpType
+    index: str
+    doc_id: str | None
+    source: Mapping[str, Any] | None
+    error: VigilError | None = None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    op_type: OpType
+    index: str  # as Elasticsearch reports it: the concrete (backing) index
+    doc_id: str | None
+    status: int
+    result: str | None = None  # "created" | "updated"
+    version: int | None = None
+    seq_no: int | None = None
+    error: VigilError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    name: str  # as _cat/indices lists it (a data stream's backing index)
+    uuid: str
+    docs: int
+    size_bytes: int
+    created_ms: int
+    data_stream: str | None
+
+
+@dataclass
+class _IndexState:
+    name: str
+    kind: Kind
+    uuid: str
+    created_ms: int
+    mapping: IndexMapping
+    seq_no: int = 0
+    # table name -> day number since the epoch (None: documents without @timestamp)
+    partitions: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def write_index(self) -> str:
+        if self.kind == "data_stream":
+            created = datetime.fromtimestamp(self.created_ms / 1000, tz=UTC)
+            return f".ds-{self.name}-{created:%Y.%m.%d}-000001"
+        return self.name
+
+    def info(self) -> IndexInfo:
+        fields = {
+            item.name: FieldInfo(item.name, item.es_type, item.name, item.multi_valued)
+            for item in self.mapping.fields.values()
+        }
+        return IndexInfo(self.name, quote(self.name), fields)
+
+
+def _partition_table(index: str, day: int | None) -> str:
+    if day is None:
+        return f"{index}/{_NO_TIMESTAMP}"
+    return f"{index}/{date(1970, 1, 1) + timedelta(days=day):%Y-%m-%d}"
+
+
+class StoreCatalog:
+    """The Catalog of vigil.dataplane.catalog over the store's current indices (thread-safe reads)."""
+
+    def __init__(self) -> None:
+        self._infos: dict[str, IndexInfo] = {}
+        self._aliases: dict[str, str] = {}
+
+    def _publish(self, states: Iterable[_IndexState]) -> None:
+        states = list(states)
+        # Replaced whole, never mutated: readers on other threads see one consistent version.
+        self._infos = {state.name: state.info() for state in states}
+        self._aliases = {state.write_index: state.name for state in states if state.kind == "data_stream"}
+
+    def resolve(self, expression: str) -> list[IndexInfo]:
+        infos, aliases = self._infos, self._aliases
+        names = resolve_names(expression, list(infos) + list(aliases), aliases.get)
+        resolved: dict[str, IndexInfo] = {}
+        for name in names:
+            target = aliases.get(name, name)
+            resolved.setdefault(target, infos[target])
+        return list(resolved.values())
+
+    def index(self, name: str) -> IndexInfo | None:
+        return self._infos.get(self._aliases.get(name, name))
+
+    def names(self) -> list[str]:
+        return sorted(self._infos)
+
+
+class DataStore:
+    """Indices, their mappings and documents in one DuckDB database; see the module notes."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self._conn = connection
+        self.path = path
+        self._write_lock = threading.RLock()
+        self._states: dict[str, _IndexState] = {}
+        self.catalog = StoreCatalog()
+        self._closed = False
+        self._load()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | None) -> DataStore:
+        """Open (creating if needed) the store at `path`; None keeps it in memory (tests)."""
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(str(path) if path is not None else ":memory:", config=_DUCKDB_CONFIG)
+        # Timestamps are UTC everywhere; the session time zone must not shift them.
+        connection.execute("SET TimeZone = 'UTC'")
+        return cls(connection, path)
+
+    def close(self) -> None:
+        with self._write_lock:
+            if not self._closed:
+                self._closed = True
+                with suppress(duckdb.Error):
+                    self._conn.execute("CHECKPOINT")
+                self._conn.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for read-only SQL; safe to use from any thread; sees committed data."""
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute("SET TimeZone = 'UTC'")
+            yield cursor
+        finally:
+            cursor.close()
+
+    def _load(self) -> None:
+        with self._write_lock:
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+            rows = self._conn.execute(
+                "SELECT name, kind, uuid, created_ms, mapping, seq_no FROM _vigil_indices ORDER BY name"
+            ).fetchall()
+            for name, kind, index_uuid, created_ms, mapping, seq_no in rows:
+                state = _IndexState(name, kind, index_uuid, created_ms, IndexMapping.from_json(orjson.loads(mapping)))
+                state.seq_no = seq_no
+                self._states[name] = state
+            for index_name, day, table_name in self._conn.execute(
+                "SELECT index_name, day, table_name FROM _vigil_partitions"
+            ).fetchall():
+                self._states[index_name].partitions[table_name] = day
+            self.catalog._publish(self._states.values())
+
+    # ---- indices -----------------------------------------------------------------------------
+    def mapping(self, name: str) -> IndexMapping:
+        state = self._state(name)
+        return state.mapping
+
+    def kind(self, name: str) -> Kind:
+        return self._state(name).kind
+
+    def _state(self, name: str) -> _IndexState:
+        info = self.catalog.index(name)
+        if info is None:
+            raise IndexNotFoundError(name)
+        return self._states[info.name]
+
+    def create_index(self, name: str, mappings: Any = None, *, data_stream: bool = False) -> IndexInfo:
+        """Create an empty index (or data stream) with an optional Elasticsearch `mappings` body."""
+        validate_index_name(name)
+        mapping = IndexMapping.from_es(mappings)
+        with self._write_lock:
+            existing = self._states.get(name)
+            if existing is not None:
+                raise IndexAlreadyExistsError(name, existing.uuid)
+            state = self._new_state(name, mapping, data_stream)
+            self._transaction(lambda: self._insert_state(state))
+            self._states[name] = state
+            self.catalog._publish(self._states.values())
+            return state.info()
+
+    def _new_state(self, name: str, mapping: IndexMapping, data_stream: bool) -> _IndexState:
+        if data_stream and TIMESTAMP_FIELD not in mapping.fields:
+            mapping = mapping.with_field(FieldMapping(TIMESTAMP_FIELD, "date"))
+        return _IndexState(
+            name,
+            "data_stream" if data_stream else "index",
+            base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+            int(time.time() * 1000),
+            mapping,
+        )
+
+    def _insert_state(self, state: _IndexState) -> None:
+        self._conn.execute(
+            "INSERT INTO _vigil_indices VALUES (?, ?, ?, ?, ?, ?)",
+            [state.name, state.kind, state.uuid, state.created_ms, orjson.dumps(state.mapping.to_json()).decode(), 0],
+        )
+        self._create_view(state)
+
+    def delete_indices(self, expression: str) -> list[str]:
+        """Delete what `expression` resolves to (concrete names must exist); returns the names."""
+        with self._write_lock:
+            names = [info.name for info in self.catalog.resolve(expression)]
+
+            def drop() -> None:
+                for name in names:
+                    state = self._states[name]
+                    self._conn.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+                    for table in state.partitions:
+                        self._conn.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+                    for table in ("_vigil_indices", "_vigil_partitions", "_vigil_ids"):
+                        column = "name" if table == "_vigil_indices" else "index_name"
+                        self._conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
+
+            self._transaction(drop)
+            for name in names:
+                del self._states[name]
+            self.catalog._publish(self._states.values())
+            return names
+
+    def stats(self, expression: str = "*") -> list[IndexStats]:
+        infos = self.catalog.resolve(expression)
+        result = []
+        with self.reader() as cursor:
+            sizes = dict(
+                cursor.execute(
+                    "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main'"
+                ).fetchall()
+            )
+            for info in infos:
+                state = self._states.get(info.name)
+                if state is None:
+                    continue
+                docs = cursor.execute(f"SELECT count(*) FROM {info.relation}").fetchone()
+                # estimated_size counts rows; an honest byte figure needs DuckDB's storage info.
+                size = sum(self._table_bytes(cursor, table) for table in state.partitions if table in sizes)
+                result.append(
+                    IndexStats(
+                        state.write_index,
+                        state.uuid,
+                        int(docs[0]) if docs else 0,
+                        size,
+                        state.created_ms,
+                        state.name if state.kind == "data_stream" else None,
+                    )
+                )
+        return result
+
+    @staticmethod
+    def _table_bytes(cursor: duckdb.DuckDBPyConnection, table: str) -> int:
+        row = cursor.execute(
+            "SELECT coalesce(sum(count), 0) FROM (SELECT count(DISTINCT block_id) AS count "
+            f"FROM pragma_storage_info({_sql_string(table)}) WHERE persistent)"
+        ).fetchone()
+        blocks = int(row[0]) if row else 0
+        return blocks * 262_144
+
+    # ---- writes ------------------------------------------------------------------------------
+    def index_documents(
+        self, index: str, documents: Iterable[Mapping[str, Any]], *, op_type: OpType = "index"
+    ) -> list[ItemResult]:
+        """Write documents with generated ids (`_id` keys in a document are not special here)."""
+        return self.write([WriteOp(op_type, index, None, document) for document in documents])
+
+    def write(self, ops: Sequence[WriteOp]) -> list[ItemResult]:
+        """Apply bulk operations in one transaction; every op gets its own result or error."""
+        if not ops:
+            return []
+        with self._write_lock:
+            return _BatchWriter(self, ops).run()
+
+    def _transaction(self, work: Any) -> None:
+        self._conn.execute("BEGIN TRANSACTION")
+        try:
+            work()
+            self._conn.execute("COMMIT")
+        except BaseException:
+            with suppress(duckdb.Error):
+                self._conn.execute("ROLLBACK")
+            raise
+
+    # ---- schema helpers (called inside a transaction) -----------------------------------------
+    def _table_columns(self, table: str) -> dict[str, str]:
+        rows = self._conn.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
+            [table],
+        ).fetchall()
+        return {name: data_type for name, data_type in rows}
+
+    def _create_partition(self, state: _IndexState, table: str, day: int | None) -> None:
+        columns = ['"_id" VARCHAR NOT NULL'] + [
+            f"{quote(item.name)} {duckdb_type(item.es_type, item.multi_valued)}" for item in _sorted_fields(state.mapping)
+        ]
+        self._conn.execute(f"CREATE TABLE {quote(table)} ({', '.join(columns)})")
+        self._conn.execute("INSERT INTO _vigil_partitions VALUES (?, ?, ?)", [state.name, day, table])
+
+    def _align_partition(self, table: str, mapping: IndexMapping, needed: Iterable[str]) -> None:
+        """Add missing columns and turn newly multi-valued ones into lists, before an insert."""
+        existing = self._table_columns(table)
+        for name in needed:
+            item = mapping.fields[name]
+            wanted = duckdb_type(item.es_type, item.multi_valued)
+            have = _find_column(existing, name)
+            if have is None:
+                self._conn.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {wanted}")
+            elif existing[have] != wanted:
+                self._make_list(table, name, wanted)
+
+    def _make_list(self, table: str, name: str, wanted: str) -> None:
+        column = quote(name)
+        self._conn.execute(
+            f"ALTER TABLE {quote(table)} ALTER COLUMN {column} SET DATA TYPE {wanted} "
+            f"USING CASE WHEN {column} IS NULL THEN NULL ELSE [{column}] END"
+        )
+
+    def _create_view(self, state: _IndexState) -> None:
+        fields = _sorted_fields(state.mapping)
+        selects = []
+        for table in sorted(state.partitions):
+            existing = self._table_columns(table)
+            projections = ['"_id"']
+            for item in fields:
+                wanted = duckdb_type(item.es_type, item.multi_valued)
+                have = _find_column(existing, item.name)
+                if have is None:
+                    projections.append(f"NULL::{wanted} AS {quote(item.name)}")
+                else:
+                    if existing[have] != wanted:  # an old partition written before the field was multi-valued
+                        self._make_list(table, item.name, wanted)
+                    projections.append(quote(item.name))
+            selects.append(f"SELECT {', '.join(projections)} FROM {quote(table)}")
+        if not selects:
+            empty = ['NULL::VARCHAR AS "_id"'] + [
+                f"NULL::{duckdb_type(item.es_type, item.multi_valued)} AS {quote(item.name)}" for item in fields
+            ]
+            selects.append(f"SELECT {', '.join(empty)} WHERE false")
+        self._conn.execute(f"CREATE OR REPLACE VIEW {quote(state.name)} AS {' UNION ALL '.join(selects)}")
+
+    # ---- retention ---------------------------------------------------------------------------
+    def drop_partitions_before(self, cutoff: datetime) -> list[str]:
+        """Drop every daily partition whose whole day is older than `cutoff`; returns the tables."""
+        cutoff_day = int(cutoff.timestamp() * 1000) // _DAY_MS
+        dropped: list[str] = []
+        with self._write_lock:
+            changed = [
+                (state, [t for t, day in state.partitions.items() if day is not None and day < cutoff_day])
+                for state in self._states.values()
+            ]
+            changed = [(state, tables) for state, tables in changed if tables]
+            if not changed:
+                return []
+
+            def drop() -> None:
+                for state, tables in changed:
+                    remaining = {t: d for t, d in state.partitions.items() if t not in tables}
+                    view_state = replace(state, partitions=remaining)
+                    self._create_view(view_state)
+                    for table in tables:
+                        self._conn.execute(f"DROP TABLE {quote(table)}")
+                        self._conn.execute("DELETE FROM _vigil_partitions WHERE table_name = ?", [table])
+                        self._conn.execute("DELETE FROM _vigil_ids WHERE table_name = ?", [table])
+
+            self._transaction(drop)
+            for state, tables in changed:
+                for table in tables:
+                    del state.partitions[table]
+                    dropped.append(table)
+            self.catalog._publish(self._states.values())
+        return dropped
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sorted_fields(mapping: IndexMapping) -> list[FieldMapping]:
+    return sorted(mapping.fields.values(), key=lambda item: item.name)
+
+
+def _find_column(existing: Mapping[str, str], name: str) -> str | None:
+    if name in existing:
+        return name
+    lowered = name.lower()
+    return next((column for column in existing if column.lower() == lowered), None)
+
+
+@dataclass
+class _Pending:
+    """Rows of one partition waiting to be inserted."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+
+class _BatchWriter:
+    """One bulk request against the store: plan every op, then one transaction, then publish."""
+
+    def __init__(self, store: DataStore, ops: Sequence[WriteOp]) -> None:
+        self.store = store
+        self.ops = ops
+        self.results: list[ItemResult | None] = [None] * len(ops)
+        self.created: dict[str, _IndexState] = {}  # indices this batch creates
+        self.builders: dict[str, RowBuilder] = {}
+        self.seq_no: dict[str, int] = {}
+        self.pending: dict[str, dict[int | None, _Pending]] = {}
+        # explicit ids: (index, id) -> (version, table) as known now (store + this batch)
+        self.known_ids: dict[tuple[str, str], tuple[int, str]] = {}
+        self.replaced: dict[str, list[str]] = {}  # table -> ids whose old copy is deleted
+        self.replaced_ids: dict[str, list[str]] = {}  # index -> ids whose _vigil_ids row is replaced
+        self.id_rows: dict[tuple[str, str], tuple[int, str]] = {}
+
+    def run(self) -> list[ItemResult]:
+        self._load_explicit_ids()
+        for position, op in enumerate(self.ops):
+            self.results[position] = self._plan(op)
+        if any(self.pending.values()) or self.created:
+            self.store._transaction(self._apply)
+        self._publish()
+        return [result for result in self.results if result is not None]
+
+    # ---- planning ----------------------------------------------------------------------------
+    def _load_explicit_ids(self) -> None:
+        wanted: dict[str, set[str]] = {}
+        for op in self.ops:
+            if op.doc_id is not None and op.error is None:
+                info = self.store.catalog.index(op.index)
+                if info is not None:
+                    wanted.setdefault(info.name, set()).add(op.doc_id)
+        for index, ids in wanted.items():
+            rows = self.store._conn.execute(
+                "SELECT _id, version, table_name FROM _vigil_ids WHERE index_name = ? AND _id IN "
+                "(SELECT unnest(?::VARCHAR[]))",
+                [index, sorted(ids)],
+            ).fetchall()
+            for doc_id, version, table in rows:
+                self.known_ids[(index, doc_id)] = (version, table)
+
+    def _target(self, name: str, op_type: OpType) -> _IndexState:
+        existing = self.store._states.get(name) or self.created.get(name)
+        if existing is None:
+            info = self.store.catalog.index(name)  # a data stream's backing index name
+            existing = self.store._states.get(info.name) if info else None
+        if existing is None:
+            validate_index_name(name)
+            data_stream = is_data_stream_name(name)
+            if data_stream and op_type != "create":
+                # Elasticsearch's built-in templates make this a data stream, which takes creates only.
+                raise IllegalArgumentError("only write ops with an op_type of create are allowed in data streams")
+            existing = self.store._new_state(name, IndexMapping(), data_stream)
+            self.created[name] = existing
+        if existing.kind == "data_stream" and op_type != "create":
+            raise IllegalArgumentError("only write ops with an op_type of create are allowed in data streams")
+        return existing
+
+    def _plan(self, op: WriteOp) -> ItemResult:
+        if op.error is not None:
+            return ItemResult(op.op_type, op.index, op.doc_id, op.error.status_code, error=op.error)
+        try:
+            state = self._target(op.index, op.op_type)
+        except VigilError as exc:
+            return ItemResult(op.op_type, op.index, op.doc_id, exc.status_code, error=exc)
+        doc_id = op.doc_id if op.doc_id is not None else new_document_id()
+        key = (state.name, doc_id)
+        previous = self.known_ids.get(key) if op.doc_id is not None else None
+        if previous is not None and op.op_type == "create":
+            error = _version_conflict(doc_id, previous[0])
+            return ItemResult(op.op_type, state.write_index, doc_id, 409, error=error)
+        builder = self.builders.get(state.name)
+        if builder is None:
+            builder = self.builders[state.name] = RowBuilder(state.mapping)
+        try:
+            row = builder.build(op.source or {}, doc_id)
+            day = _day_of(row.get(TIMESTAMP_FIELD))
+            if day is None and state.kind == "data_stream":
+                raise DocumentParsingError("data stream timestamp field [@timestamp] is missing")
+        except VigilError as exc:
+            return ItemResult(op.op_type, state.write_index, doc_id, exc.status_code, error=exc)
+        row["_id"] = doc_id
+        partitions = self.pending.setdefault(state.name, {})
+        pending = partitions.setdefault(day, _Pending())
+        table = _partition_table(state.name, day)
+        if previous is not None:
+            self._replace(state.name, doc_id, previous[1])
+            self.replaced_ids.setdefault(state.name, []).append(doc_id)
+        pending.rows.append(row)
+        version = previous[0] + 1 if previous else 1
+        if op.doc_id is not None:
+            self.known_ids[key] = (version, table)
+            self.id_rows[key] = (version, table)
+        seq_no = self.seq_no.get(state.name, state.seq_no)
+        self.seq_no[state.name] = seq_no + 1
+        return ItemResult(
+            op.op_type,
+            state.write_index,
+            doc_id,
+            200 if previous else 201,
+            result="updated" if previous else "created",
+            version=version,
+            seq_no=seq_no,
+        )
+
+    def _replace(self, index: str, doc_id: str, old_table: str) -> None:
+        # The old copy may still be pending in this very batch: drop it there, else in its table.
+        for pending in self.pending.get(index, {}).values():
+            for position, row in enumerate(pending.rows):
+                if row["_id"] == doc_id:
+                    del pending.rows[position]
+                    return
+        self.replaced.setdefault(old_table, []).append(doc_id)
+
+    # ---- applying ----------------------------------------------------------------------------
+    def _apply(self) -> None:
+        conn = self.store._conn
+        for state in self.created.values():
+            self.store._insert_state(state)
+        for table, ids in self.replaced.items():
+            if table in self._all_tables():
+                conn.execute(f"DELETE FROM {quote(table)} WHERE _id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+        for index, ids in self.replaced_ids.items():
+            conn.execute(
+                "DELETE FROM _vigil_ids WHERE index_name = ? AND _id IN (SELECT unnest(?::VARCHAR[]))", [index, ids]
+            )
+        for index, partitions in self.pending.items():
+            state = self._state(index)
+            mapping = self.builders[index].mapping
+            view_state = replace(state, mapping=mapping, partitions=dict(state.partitions))
+            for day, pending in partitions.items():
+                if not pending.rows:
+                    continue
+                table = _partition_table(index, day)
+                if table not in view_state.partitions:
+                    self.store._create_partition(view_state, table, day)
+                    view_state.partitions[table] = day
+                columns = _batch_columns(pending.rows)
+                self.store._align_partition(table, mapping, columns)
+                _insert_rows(conn, table, mapping, pending.rows, columns)
+            if mapping is not state.mapping or view_state.partitions != state.partitions:
+                self.store._create_view(view_state)
+            conn.execute(
+                "UPDATE _vigil_indices SET mapping = ?, seq_no = ? WHERE name = ?",
+                [orjson.dumps(mapping.to_json()).decode(), self.seq_no.get(index, state.seq_no), index],
+            )
+        if self.id_rows:
+            keys = list(self.id_rows)
+            table = pa.table(
+                {
+                    "index_name": pa.array([k[0] for k in keys], pa.string()),
+                    "_id": pa.array([k[1] for k in keys], pa.string()),
+                    "version": pa.array([self.id_rows[k][0] for k in keys], pa.int64()),
+                    "table_name": pa.array([self.id_rows[k][1] for k in keys], pa.string()),
+                }
+            )
+            conn.register("_vigil_new_ids", table)
+            try:
+                conn.execute("INSERT INTO _vigil_ids BY NAME SELECT * FROM _vigil_new_ids")
+            finally:
+                conn.unregister("_vigil_new_ids")
+
+    def _all_tables(self) -> set[str]:
+        return {table for state in self.store._states.values() for table in state.partitions}
+
+    def _state(self, index: str) -> _IndexState:
+        return self.created.get(index) or self.store._states[index]
+
+    def _publish(self) -> None:
+        """After the commit: the in-memory state follows what is now durable."""
+        store = self.store
+        for name, state in self.created.items():
+            store._states[name] = state
+        for index, partitions in self.pending.items():
+            state = store._states[index]
+            builder = self.builders.get(index)
+            if builder is not None:
+                state.mapping = builder.mapping
+            state.seq_no = self.seq_no.get(index, state.seq_no)
+            for day, pending in partitions.items():
+                if pending.rows:
+                    state.partitions[_partition_table(index, day)] = day
+        store.catalog._publish(store._states.values())
+
+
+def _version_conflict(doc_id: str, version: int) -> VigilError:
+    from vigil.dataplane.errors import VersionConflictError
+
+    return VersionConflictError(doc_id, version)
+
+
+def _day_of(timestamp_ms: Any) -> int | None:
+    if timestamp_ms is None:
+        return None
+    if type(timestamp_ms) is list:
+        timestamp_ms = timestamp_ms[0]
+    return int(timestamp_ms) // _DAY_MS
+
+
+def _batch_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Fields present in at least one row (others stay NULL), in first-seen order."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for name in row:
+            if name != "_id" and name not in seen:
+                seen[name] = None
+    return list(seen)
+
+
+def _arrow_type(item: FieldMapping) -> pa.DataType:
+    base = _ARROW_TYPES[duckdb_type(item.es_type, False)]
+    return pa.list_(base) if item.multi_valued else base
+
+
+def _insert_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    mapping: IndexMapping,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+) -> None:
+    arrays = {"_id": pa.array([row["_id"] for row in rows], pa.string())}
+    for name in columns:
+        item = mapping.fields[name]
+        values = [row.get(name) for row in rows]
+        if item.multi_valued:  # rows written before the field became multi-valued hold scalars
+            values = [v if v is None or type(v) is list else [v] for v in values]
+        arrays[name] = pa.array(values, _arrow_type(item))
+    batch = pa.table(arrays)
+    conn.register("_vigil_batch", batch)
+    try:
+        conn.execute(f"INSERT INTO {quote(table)} BY NAME SELECT * FROM _vigil_batch")
+    finally:
+        conn.unregister("_vigil_batch")
