@@ -210,3 +210,7 @@ def db_current() -> None:
 from vigil.cli import chat as _chat  # noqa: E402
 
 app.command("chat")(_chat.chat)
+
+from vigil.cli.demo import demo_app  # noqa: E402
+
+app.add_typer(demo_app, name="demo")
