@@ -120,10 +120,13 @@ class RowBuilder:
                         if item.multi_valued:
                             stored = [stored]
                 except (ValueError, TypeError) as exc:
+                    cause = str(exc)
                     raise DocumentParsingError(
                         f"failed to parse field [{item.name}] of type [{item.es_type}] in document with id "
-                        f"'{doc_id}'. Preview of field's value: '{_preview(value)}'"
-                        + (f" caused by: {exc}" if str(exc) and str(exc) != "unexpected value" else "")
+                        f"'{doc_id}'. Preview of field's value: '{_preview(value)}'",
+                        {"type": "illegal_argument_exception", "reason": cause}
+                        if cause != "unexpected value"
+                        else None,
                     ) from None
                 row[item.name] = stored
         if added or multi:
@@ -147,7 +150,7 @@ class RowBuilder:
         for item in added:
             if item.name == path:
                 return [item]
-        self._check_structure(path, value)
+        self._check_structure(path, value, doc_id)
         if self.mapping.dynamic == "false":
             return []
         if self.mapping.dynamic == "strict":
@@ -166,7 +169,7 @@ class RowBuilder:
         added.append(item)
         return [item]
 
-    def _check_structure(self, path: str, value: Any) -> None:
+    def _check_structure(self, path: str, value: Any, doc_id: str) -> None:
         """A new leaf must not sit inside a mapped leaf, nor where an object is mapped."""
         if path in self._objects:
             raise DocumentParsingError(
@@ -183,6 +186,6 @@ class RowBuilder:
             if prefix in self._leaves:
                 item = self.mapping.fields[prefix]
                 raise DocumentParsingError(
-                    f"failed to parse field [{prefix}] of type [{item.es_type}]: found an object, "
-                    f"expected a value of type [{item.es_type}] (field [{path}])"
+                    f"failed to parse field [{prefix}] of type [{item.es_type}] in document with id '{doc_id}'. "
+                    f"Preview of field's value: '{{{path[len(prefix) + 1 :]}={_preview(value)}}}'"
                 )

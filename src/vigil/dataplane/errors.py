@@ -44,6 +44,10 @@ class DocumentParsingError(BadRequest):
 
     es_type = "document_parsing_exception"
 
+    def __init__(self, message: str, caused_by: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.caused_by = caused_by
+
 
 class VersionConflictError(Conflict):
     es_type = "version_conflict_engine_exception"

@@ -132,7 +132,13 @@ class IndexMapping:
         return {
             "dynamic": self.dynamic,
             "fields": [
-                {"name": f.name, "type": f.es_type, "multi": f.multi_valued, "source": f.source, "params": dict(f.params)}
+                {
+                    "name": f.name,
+                    "type": f.es_type,
+                    "multi": f.multi_valued,
+                    "source": f.source,
+                    "params": dict(f.params),
+                }
                 for f in self.fields.values()
             ],
         }
@@ -205,7 +211,9 @@ def _walk_properties(properties: Any, prefix: str) -> Iterator[FieldMapping]:
             sub_name = f"{name}.{sub_key}"
             sub_type = sub_definition.get("type") if isinstance(sub_definition, dict) else None
             if sub_type not in SUPPORTED_TYPES:
-                raise MapperParsingError(f"The mapper type [{sub_type}] declared on field [{sub_name}] is not supported")
+                raise MapperParsingError(
+                    f"The mapper type [{sub_type}] declared on field [{sub_name}] is not supported"
+                )
             yield FieldMapping(sub_name, sub_type, source=name, params=_params(sub_name, sub_definition))
 
 

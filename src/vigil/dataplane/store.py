@@ -93,6 +93,7 @@ class WriteOp:
     doc_id: str | None
     source: Mapping[str, Any] | None
     error: VigilError | None = None
+    action_name: str | None = None  # the bulk action as sent, when not op_type (update, delete)
 
 
 @dataclass(frozen=True)
@@ -378,7 +379,8 @@ class DataStore:
 
     def _create_partition(self, state: _IndexState, table: str, day: int | None) -> None:
         columns = ['"_id" VARCHAR NOT NULL'] + [
-            f"{quote(item.name)} {duckdb_type(item.es_type, item.multi_valued)}" for item in _sorted_fields(state.mapping)
+            f"{quote(item.name)} {duckdb_type(item.es_type, item.multi_valued)}"
+            for item in _sorted_fields(state.mapping)
         ]
         self._conn.execute(f"CREATE TABLE {quote(table)} ({', '.join(columns)})")
         self._conn.execute("INSERT INTO _vigil_partitions VALUES (?, ?, ?)", [state.name, day, table])

@@ -56,7 +56,9 @@ _INTEGER_RANGES: dict[EsType, tuple[int, int]] = {
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # strict_date_optional_time as dynamic date detection recognises it: a full date, optionally a
 # time. (Elasticsearch also accepts a bare year; Vigil does not detect "2024" as a date.)
-_DATE_DETECTION = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_DATE_DETECTION = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 _DATE_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
