@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from vigil.dataplane.errors import DocumentParsingError, IllegalArgumentError
-from vigil.dataplane.store import ItemResult, WriteOp
+from vigil.dataplane.store import ItemResult, OpType, WriteOp
 from vigil.errors import BadRequest, VigilError
 
 _WRITE_ACTIONS = ("index", "create")
@@ -79,7 +79,8 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[WriteOp]:
             continue
         if position >= line_count:
             raise IllegalArgumentError(
-                f"The bulk request must be terminated by a newline [\\n]; action [{action}] on line [{position}] has no source"
+                f"The bulk request must be terminated by a newline [\\n]; "
+                f"action [{action}] on line [{position}] has no source"
             )
         source_line = lines[position]
         position += 1
@@ -137,7 +138,8 @@ def _unsupported(action: str, index: str | None, doc_id: str | None) -> WriteOp:
 def _write_op(
     action: str, index: str, doc_id: str | None, meta: Mapping[str, Any], source: bytes, line: int
 ) -> WriteOp:
-    op_type = "create" if action == "create" else "index"
+    op_type: OpType = "create" if action == "create" else "index"
+    error: VigilError
     for key in _UNSUPPORTED_PARAMETERS:
         if meta.get(key) is not None:
             error = BulkUnsupportedError(f"Vigil does not support the bulk action parameter [{key}]")

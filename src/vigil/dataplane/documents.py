@@ -137,7 +137,8 @@ class RowBuilder:
                 mapping = mapping.with_multi_valued(name)
             if added and len(mapping.fields) > TOTAL_FIELDS_LIMIT:
                 raise DocumentParsingError(
-                    f"Limit of total fields [{TOTAL_FIELDS_LIMIT}] has been exceeded while adding new fields [{len(added)}]"
+                    f"Limit of total fields [{TOTAL_FIELDS_LIMIT}] has been exceeded "
+                    f"while adding new fields [{len(added)}]"
                 )
             self.mapping = mapping
             self._refresh()

@@ -62,7 +62,10 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 # No extension is ever fetched at run time; json, parquet and icu are linked into the wheel.
-_DUCKDB_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+_DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS _vigil_indices (name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, "
