@@ -139,6 +139,16 @@ class Settings(BaseSettings):
     local_model_enabled: bool = Field(
         True, description="Offer the preconfigured `vigil-local` connector (Vigil's embedded model)."
     )
+    data_store_path: Path | None = Field(
+        None, description="DuckDB file holding ingested documents (the data plane). Default data_dir/data.duckdb."
+    )
+    data_retention: str | None = Field(
+        None,
+        description="Drop ingested documents whose @timestamp day is older than this, e.g. `30d`. None: keep all.",
+    )
+    data_retention_check_interval_seconds: int = Field(
+        3600, ge=1, description="How often the data retention is enforced (also once at start-up)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -146,6 +156,18 @@ class Settings(BaseSettings):
         # Operators write libpq-style URLs; SQLAlchemy needs the driver named to pick psycopg 3.
         if value and value.startswith(("postgresql://", "postgres://")):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("data_retention")
+    @classmethod
+    def _check_retention(cls, value: str | None) -> str | None:
+        if value is not None:
+            from vigil.timeunits import parse_duration
+
+            try:
+                parse_duration(value)
+            except VigilError as exc:
+                raise ValueError(exc.message.replace("[expiration]", "[data_retention]")) from exc
         return value
 
     @field_validator("api_key_default_expiration")
@@ -165,6 +187,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'vigil.db').resolve()}"
+
+    @property
+    def resolved_data_store_path(self) -> Path:
+        return self.data_store_path or self.data_dir / "data.duckdb"
 
     @property
     def resolved_audit_log(self) -> Path:

@@ -214,3 +214,7 @@ app.command("chat")(_chat.chat)
 from vigil.cli.demo import demo_app  # noqa: E402
 
 app.add_typer(demo_app, name="demo")
+
+from vigil.cli.ingest import ingest as _ingest  # noqa: E402
+
+app.command("ingest")(_ingest)

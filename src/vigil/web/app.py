@@ -22,6 +22,9 @@ from vigil.connectors.routes import router as connectors_router
 from vigil.connectors.service import check_preconfigured
 from vigil.conversations.routes import router as conversations_router
 from vigil.crypto import load_secret_box
+from vigil.dataplane.retention import start_retention
+from vigil.dataplane.routes import router as dataplane_router
+from vigil.dataplane.store import DataStore
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
 from vigil.llm.cache import ModelCache
@@ -54,12 +57,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         created = ensure_first_superuser(database, settings)
         if created is not None:
             _announce_first_superuser(created.username, created.generated_password)
+        # The data plane's DuckDB file: one writer process, so opened once here (docs/dataplane.md).
+        app.state.data_store = DataStore.open(settings.resolved_data_store_path)
+        retention = start_retention(app.state.data_store, settings)
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            if retention is not None:
+                retention.cancel()
             await app.state.chat_engine.drain()
+            app.state.data_store.close()
             database.dispose()
 
     app = FastAPI(
@@ -89,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prompts_router)
     app.include_router(anonymization_fields_router)
     app.include_router(chat_router)
+    # Last: its `/{index}` routes must not shadow any other route.
+    app.include_router(dataplane_router)
     # Added last runs first: the space prefix is stripped before the Kibana rules see the path.
     app.add_middleware(KibanaProtocolMiddleware, settings=settings)
     app.add_middleware(SpaceMiddleware)
