@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 
 from vigil.db.engine import Database
 from vigil.db.migrate import MIGRATIONS_DIR, current_revision, head_revision, upgrade
-from vigil.db.models import Base
+from vigil.db.models import Base, include_name
 from vigil.settings import Settings
 
 
@@ -33,6 +33,8 @@ def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
     upgrade(database)
     assert current_revision(database) == head_revision()
     with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"include_name": include_name}), Base.metadata
+        )
     database.dispose()
     assert differences == []

@@ -5,13 +5,26 @@ from vigil.auth import models as auth_models
 from vigil.connectors import models as connector_models
 from vigil.conversations import models as conversation_models
 from vigil.db.base import Base
+from vigil.knowledge_base import models as knowledge_base_models
 from vigil.prompts import models as prompt_models
 
+# Tables migrations create outside the models (full-text indexes); Alembic's comparisons skip them.
+UNMANAGED_TABLES = knowledge_base_models.SQLITE_FTS_TABLES
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic `include_name` hook: leave out the tables the models do not describe."""
+    return not (type_ == "table" and name in UNMANAGED_TABLES)
+
+
 __all__ = [
+    "UNMANAGED_TABLES",
     "Base",
     "anonymization_field_models",
     "auth_models",
     "connector_models",
     "conversation_models",
+    "include_name",
+    "knowledge_base_models",
     "prompt_models",
 ]

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from vigil.db.models import Base
+from vigil.db.models import Base, include_name
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -10,6 +10,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table rebuilds for ALTER
     compare_type=True,
+    include_name=include_name,  # full-text index tables are made by migrations, not models
 )
 with context.begin_transaction():
     context.run_migrations()
