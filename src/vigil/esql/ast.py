@@ -16,6 +16,10 @@ LiteralKind = TypingLiteral["null", "boolean", "integer", "decimal", "string"]
 class Node:
     line: int = field(default=0, compare=False, repr=False, kw_only=True)
     column: int = field(default=0, compare=False, repr=False, kw_only=True)
+    # Character offsets of the node's source text [start, end) in the query; -1 when unknown.
+    # Elasticsearch quotes an expression's own text in messages ("evaluation of [a + b] failed").
+    start: int = field(default=-1, compare=False, repr=False, kw_only=True)
+    end: int = field(default=-1, compare=False, repr=False, kw_only=True)
 
 
 # --- expressions -------------------------------------------------------------------------

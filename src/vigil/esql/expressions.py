@@ -6,9 +6,13 @@ RLIKE, IS NULL, ``:``) < comparison (non-associative) < + - < * / % < unary - < 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from vigil.esql import ast
 from vigil.esql.errors import EsqlParsingError
 from vigil.esql.lexer import Kind, Token
+
+N = TypeVar("N", bound=ast.Node)
 
 MAX_NESTING = 40
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
@@ -71,6 +75,13 @@ class Cursor:
     def accept_word(self, word: str) -> Token | None:
         return self.advance() if self.at_word(word) else None
 
+    def spanned(self, node: N, start: int) -> N:
+        """Record the source span of ``node``: from offset ``start`` to the end of the last token read."""
+        last = self.previous
+        object.__setattr__(node, "start", start)
+        object.__setattr__(node, "end", last.offset + len(last.text))
+        return node
+
     def error(self, message: str, token: Token | None = None) -> EsqlParsingError:
         token = token or self.current
         return EsqlParsingError(message, token.line, token.column)
@@ -104,15 +115,17 @@ class ExpressionParser(Cursor):
             self.depth -= 1
 
     def or_expr(self) -> ast.Expr:
+        start = self.current.offset
         left = self.and_expr()
         while self.accept_word("or"):
-            left = ast.BinaryOp("OR", left, self.and_expr(), line=left.line, column=left.column)
+            left = self.spanned(ast.BinaryOp("OR", left, self.and_expr(), line=left.line, column=left.column), start)
         return left
 
     def and_expr(self) -> ast.Expr:
+        start = self.current.offset
         left = self.not_expr()
         while self.accept_word("and"):
-            left = ast.BinaryOp("AND", left, self.not_expr(), line=left.line, column=left.column)
+            left = self.spanned(ast.BinaryOp("AND", left, self.not_expr(), line=left.line, column=left.column), start)
         return left
 
     def not_expr(self) -> ast.Expr:
@@ -122,10 +135,11 @@ class ExpressionParser(Cursor):
             nots.append(op)
         expr = self.predicate()
         for op in reversed(nots):
-            expr = ast.UnaryOp("NOT", expr, line=op.line, column=op.column)
+            expr = self.spanned(ast.UnaryOp("NOT", expr, line=op.line, column=op.column), op.offset)
         return expr
 
     def predicate(self) -> ast.Expr:
+        start = self.current.offset
         value = self.comparison()
         pos = {"line": value.line, "column": value.column}
         negated = False
@@ -138,48 +152,53 @@ class ExpressionParser(Cursor):
             while self.accept_op(","):
                 items.append(self.comparison())
             self.expect_op(")", "',' or ')'")
-            return ast.InList(value, tuple(items), negated, **pos)
+            return self.spanned(ast.InList(value, tuple(items), negated, **pos), start)
         if word := self.accept_word("like") or self.accept_word("rlike"):
             if self.current.kind is not Kind.STRING:
                 raise self.expected("a string pattern")
             pattern = str(self.advance().value)
             cls = ast.Like if word.text.lower() == "like" else ast.RLike
-            return cls(value, pattern, negated, **pos)
+            return self.spanned(cls(value, pattern, negated, **pos), start)
         if self.accept_word("is"):
             negated = self.accept_word("not") is not None
             if not self.accept_word("null"):
                 raise self.expected("'NULL'")
-            return ast.IsNull(value, negated, **pos)
+            return self.spanned(ast.IsNull(value, negated, **pos), start)
         if self.at_op(":"):
             if not isinstance(value, ast.FieldRef | ast.Cast):
                 raise self.error("the match operator ':' must follow a field name")
             self.advance()
-            return ast.Match(value, self.cast(), **pos)
+            return self.spanned(ast.Match(value, self.cast(), **pos), start)
         return value
 
     def comparison(self) -> ast.Expr:
+        start = self.current.offset
         left = self.additive()
         if self.at_op(*COMPARISONS):
             op = self.advance()
             right = self.additive()
-            left = ast.BinaryOp(op.text, left, right, line=left.line, column=left.column)
+            left = self.spanned(ast.BinaryOp(op.text, left, right, line=left.line, column=left.column), start)
             if self.at_op(*COMPARISONS):
                 # ES|QL comparisons do not chain: `a < b < c` is a syntax error.
                 raise self.error(f"mismatched input '{self.current.text}': comparisons cannot be chained")
         return left
 
     def additive(self) -> ast.Expr:
+        start = self.current.offset
         left = self.multiplicative()
         while self.at_op("+", "-"):
             op = self.advance()
-            left = ast.BinaryOp(op.text, left, self.multiplicative(), line=left.line, column=left.column)
+            right = self.multiplicative()
+            left = self.spanned(ast.BinaryOp(op.text, left, right, line=left.line, column=left.column), start)
         return left
 
     def multiplicative(self) -> ast.Expr:
+        start = self.current.offset
         left = self.unary()
         while self.at_op("*", "/", "%"):
             op = self.advance()
-            left = ast.BinaryOp(op.text, left, self.unary(), line=left.line, column=left.column)
+            right = self.unary()
+            left = self.spanned(ast.BinaryOp(op.text, left, right, line=left.line, column=left.column), start)
         return left
 
     def unary(self) -> ast.Expr:
@@ -192,20 +211,28 @@ class ExpressionParser(Cursor):
                 continue
             # Fold `-1` into a negative literal, as Elasticsearch's expression builder does.
             if isinstance(expr, ast.Literal) and isinstance(expr.value, int | float) and expr.kind != "boolean":
-                expr = ast.Literal(-expr.value, expr.kind, line=op.line, column=op.column)
+                expr = self.spanned(ast.Literal(-expr.value, expr.kind, line=op.line, column=op.column), op.offset)
             else:
-                expr = ast.UnaryOp("-", expr, line=op.line, column=op.column)
+                expr = self.spanned(ast.UnaryOp("-", expr, line=op.line, column=op.column), op.offset)
         return expr
 
     def cast(self) -> ast.Expr:
+        start = self.current.offset
         value = self.primary()
         while self.accept_op("::"):
             if self.current.kind is not Kind.IDENT:
                 raise self.expected("a data type")
-            value = ast.Cast(value, self.advance().text.lower(), line=value.line, column=value.column)
+            type_name = self.advance().text.lower()
+            value = self.spanned(ast.Cast(value, type_name, line=value.line, column=value.column), start)
         return value
 
     def primary(self) -> ast.Expr:
+        start = self.current.offset
+        expr = self._primary()
+        # A parenthesized expression keeps the span of its content, as in Elasticsearch.
+        return expr if expr.start >= 0 else self.spanned(expr, start)
+
+    def _primary(self) -> ast.Expr:
         token = self.current
         pos = {"line": token.line, "column": token.column}
         kind = token.kind

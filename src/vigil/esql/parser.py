@@ -137,7 +137,8 @@ class _Parser(ExpressionParser):
         if self.at_assignment():
             name = self.qualified_name()
             self.advance()  # '='
-        return ast.Field(name, self.required_expression(), line=token.line, column=token.column)
+        expr = self.required_expression()
+        return self.spanned(ast.Field(name, expr, line=token.line, column=token.column), token.offset)
 
     def fields(self) -> tuple[ast.Field, ...]:
         result = [self.field()]
@@ -175,7 +176,8 @@ class _Parser(ExpressionParser):
     def aggregate(self) -> ast.AggregateField:
         field = self.field()
         where = self.required_expression() if self.accept_word("where") else None
-        return ast.AggregateField(field.name, field.expr, where, line=field.line, column=field.column)
+        aggregate = ast.AggregateField(field.name, field.expr, where, line=field.line, column=field.column)
+        return self.spanned(aggregate, field.start)
 
     def sort(self) -> ast.Sort:
         pos = self.pos

@@ -1,0 +1,283 @@
+"""The compiler: a verified Plan becomes one DuckDB SQL statement, one CTE per step.
+
+Each CTE forwards every column of the previous one (``SELECT *, new AS cN``) so a SORT can be
+carried past later commands and applied at the end; DuckDB prunes the columns nothing reads and
+pushes WHERE filters down into the index scan. Warnings Elasticsearch would attach to a row
+(multi-value given to a single-value function, overflow, division by zero) go through the
+``esql_warn`` SQL function, evaluated only on the failing rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vigil.esql import types as t
+from vigil.esql.functions.registry import sql_string
+from vigil.esql.ir import Call, ColumnRef, Const, TExpr
+from vigil.esql.plan import (
+    AggregateStep,
+    Column,
+    EvalStep,
+    ExpandStep,
+    ExtractStep,
+    FromStep,
+    JoinStep,
+    LimitStep,
+    Plan,
+    RowStep,
+    SortKey,
+    SortStep,
+    WhereStep,
+)
+from vigil.esql.types import DataType
+
+WARN_FUNCTION = "esql_warn"
+SINGLE_VALUE = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
+OUTPUT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
+
+
+@dataclass(frozen=True)
+class Warning:
+    """One failing expression: Elasticsearch reports its text and the exception once."""
+
+    line: int
+    column: int
+    source: str
+    exception: str  # may contain "{}" for the failing value
+
+
+@dataclass
+class Compiled:
+    sql: str
+    columns: list[Column]
+    warnings: list[Warning] = field(default_factory=list)  # indexed by the esql_warn() id
+
+
+def compile_plan(plan: Plan) -> Compiled:
+    return _Compiler(plan).run()
+
+
+class _Compiler:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.warnings: list[Warning] = []
+        self.ctes: list[str] = []
+        self.filter_sql: str | None = None  # STATS ... WHERE of the aggregate being emitted
+        self.order: list[SortKey] = []
+
+    # --- Emit protocol --------------------------------------------------------------------
+
+    def sql(self, expr: TExpr) -> str:
+        if isinstance(expr, ColumnRef):
+            return expr.alias
+        if isinstance(expr, Const):
+            if expr.mv and isinstance(expr.value, list):
+                items = ", ".join(self.literal(v, expr.type) for v in expr.value)
+                return f"[{items}]"
+            return self.literal(expr.value, expr.type)
+        assert isinstance(expr, Call)
+        if expr.fn.aggregate:
+            outer = self.filter_sql
+            condition = expr.options.get("filter")
+            self.filter_sql = self.sql(condition) if condition is not None else None
+            try:
+                return expr.fn.emit(self, expr)
+            finally:
+                self.filter_sql = outer
+        return expr.fn.emit(self, expr)
+
+    def arg(self, call: Call, index: int) -> str:
+        arg = call.args[index]
+        value = self.sql(arg)
+        return self.single(call, value, arg.type) if arg.mv else value
+
+    def single(self, call: Call, value: str, type_: DataType) -> str:
+        warn = self.warn(call, SINGLE_VALUE, type_.sql)
+        return f"(CASE WHEN len({value}) = 1 THEN ({value})[1] WHEN len({value}) > 1 THEN {warn} END)"
+
+    def list_arg(self, call: Call, index: int) -> str:
+        arg = call.args[index]
+        value = self.sql(arg)
+        if arg.mv:
+            return value
+        if arg.type == t.NULL:
+            return "NULL"
+        return f"(CASE WHEN {value} IS NULL THEN NULL ELSE [{value}] END)"
+
+    def warn(self, call: Call, exception: str, sql_type: str | None = None, detail_sql: str | None = None) -> str:
+        warning = Warning(call.line, call.column, call.source, exception)
+        try:
+            number = self.warnings.index(warning)
+        except ValueError:
+            number = len(self.warnings)
+            self.warnings.append(warning)
+        detail = f"CAST({detail_sql} AS VARCHAR)" if detail_sql else "NULL"
+        return f"CAST({WARN_FUNCTION}({number}, {detail}) AS {sql_type or call.type.sql})"
+
+    def literal(self, value: Any, type_: DataType) -> str:
+        if value is None:
+            return "NULL" if type_ == t.NULL else f"CAST(NULL AS {type_.sql})"
+        if type_ == t.BOOLEAN:
+            return "true" if value else "false"
+        if type_ in (t.INTEGER, t.LONG, t.UNSIGNED_LONG):
+            return f"CAST({int(value)} AS {type_.sql})"
+        if type_ == t.DOUBLE:
+            return f"CAST({float(value)!r} AS DOUBLE)"
+        if type_ == t.DATETIME:
+            assert isinstance(value, datetime)
+            return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+        if type_ in t.TEMPORAL_AMOUNTS:
+            from vigil.esql.constants import parse_temporal_amount
+            from vigil.esql.functions.date import interval_sql
+
+            if isinstance(value, str):
+                value = parse_temporal_amount(value, type_)
+            amount, unit = value
+            return interval_sql(amount, unit)
+        return sql_string(str(value))
+
+    def aggregate(self, sql_function: str, *args: str) -> str:
+        call = f"{sql_function}({', '.join(args)})"
+        if self.filter_sql is not None:
+            return f"{call} FILTER (WHERE {self.filter_sql})"
+        return call
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def add(self, body: str) -> str:
+        name = f"s{len(self.ctes)}"
+        self.ctes.append(f"{name} AS ({body})")
+        return name
+
+    def run(self) -> Compiled:
+        previous = ""
+        for step in self.plan.steps:
+            previous = self.step(step, previous)
+        outputs = [f"{self.output(c)} AS o{i}" for i, c in enumerate(self.plan.columns)]
+        select = ", ".join(outputs) if outputs else "NULL AS __none"
+        order = self.order_by()
+        sql = f"WITH {', '.join(self.ctes)} SELECT {select} FROM {previous}{order} LIMIT {self.plan.limit}"
+        return Compiled(sql, self.plan.columns, self.warnings)
+
+    def output(self, column: Column) -> str:
+        value = column.alias
+        if column.type == t.DATETIME:
+            if column.mv:
+                return f"list_transform({value}, lambda x: strftime(x, '{OUTPUT_DATE_FORMAT}'))"
+            return f"strftime({value}, '{OUTPUT_DATE_FORMAT}')"
+        if column.type == t.UNSUPPORTED:
+            return "NULL"
+        return value
+
+    def order_by(self) -> str:
+        if not self.order:
+            return ""
+        keys = []
+        for key in self.order:
+            value = self.sql(key.expr)
+            if key.expr.mv:
+                value = f"{'list_min' if key.ascending else 'list_max'}({value})"
+            if key.expr.type == t.IP:
+                from vigil.esql.functions.operators import _ip_key
+
+                value = _ip_key(value)
+            elif key.expr.type == t.VERSION:
+                from vigil.esql.functions.operators import _version_key
+
+                value = _version_key(value)
+            direction = "ASC" if key.ascending else "DESC"
+            nulls = "NULLS FIRST" if key.nulls_first else "NULLS LAST"
+            keys.append(f"{value} {direction} {nulls}")
+        return " ORDER BY " + ", ".join(keys)
+
+    def step(self, step: object, previous: str) -> str:
+        if isinstance(step, FromStep):
+            return self.from_step(step)
+        if isinstance(step, RowStep):
+            values = ", ".join(f"{self.sql(expr)} AS {alias}" for alias, expr in step.values)
+            return self.add(f"SELECT {values or 'NULL AS __none'}")
+        if isinstance(step, EvalStep):
+            values = ", ".join(f"{self.sql(expr)} AS {alias}" for alias, expr in step.values)
+            return self.add(f"SELECT *, {values} FROM {previous}")
+        if isinstance(step, WhereStep):
+            return self.add(f"SELECT * FROM {previous} WHERE {self.sql(step.condition)}")
+        if isinstance(step, SortStep):
+            # Sorting is applied where rows are cut (LIMIT) or at the end; the latest SORT wins.
+            self.order = list(step.keys)
+            return previous
+        if isinstance(step, LimitStep):
+            return self.add(f"SELECT * FROM {previous}{self.order_by()} LIMIT {step.count}")
+        if isinstance(step, ExpandStep):
+            values = f"(CASE WHEN len({step.source_alias}) > 0 THEN {step.source_alias} ELSE [NULL] END)"
+            return self.add(f"SELECT *, unnest({values}) AS {step.alias} FROM {previous}")
+        if isinstance(step, AggregateStep):
+            return self.aggregate_step(step, previous)
+        if isinstance(step, ExtractStep):
+            return self.extract_step(step, previous)
+        if isinstance(step, JoinStep):
+            return self.join_step(step, previous)
+        raise TypeError(f"unknown step {step!r}")
+
+    def from_step(self, step: FromStep) -> str:
+        branches = []
+        for info in step.indices:
+            columns = []
+            for source in step.fields:
+                column = source.columns.get(info.name)
+                columns.append(f"{column if column else 'NULL'}::{source.sql_type} AS {source.alias}")
+            if step.index_alias:
+                columns.append(f"{sql_string(info.name)} AS {step.index_alias}")
+            if step.id_alias:
+                columns.append(f'"_id" AS {step.id_alias}')
+            for alias, sql_type in step.extra_nulls:
+                columns.append(f"CAST(NULL AS {sql_type}) AS {alias}")
+            select = ", ".join(columns) if columns else "NULL AS __none"
+            branches.append(f"SELECT {select} FROM {info.relation}")
+        return self.add(" UNION ALL ".join(branches))
+
+    def aggregate_step(self, step: AggregateStep, previous: str) -> str:
+        self.order = []
+        source = previous
+        if step.groups:
+            values = ", ".join(f"{self.sql(expr)} AS {alias}" for alias, expr in step.groups)
+            source = self.add(f"SELECT *, {values} FROM {source}")
+            for alias in step.expand:
+                expanded = f"(CASE WHEN len({alias}) > 0 THEN {alias} ELSE [NULL] END)"
+                source = self.add(f"SELECT * EXCLUDE ({alias}), unnest({expanded}) AS {alias} FROM {source}")
+        aggregates = [f"{self.sql(expr)} AS {alias}" for alias, expr in step.aggregates]
+        keys = [alias for alias, _ in step.groups]
+        select = ", ".join(aggregates + keys) or "NULL AS __none"
+        group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
+        return self.add(f"SELECT {select} FROM {source}{group_by}")
+
+    def extract_step(self, step: ExtractStep, previous: str) -> str:
+        value = self.sql(step.source)
+        if step.source.mv:
+            value = f"(CASE WHEN len({value}) = 1 THEN ({value})[1] END)"
+        names = "[" + ", ".join(sql_string(c) for c in step.captures) + "]"
+        regex = sql_string(step.regex)
+        struct = f"regexp_extract({value}, {regex}, {names})"
+        matched = f"regexp_matches({value}, {regex})"
+        columns = []
+        for alias, captures, type_ in step.outputs:
+            parts = [f"{struct}.{_quote_name(c)}" for c in captures]
+            text = parts[0] if len(parts) == 1 else f"concat_ws({sql_string(step.separator)}, {', '.join(parts)})"
+            if step.empty_is_null:
+                text = f"NULLIF({text}, '')"
+            if type_ != t.KEYWORD:
+                text = f"TRY_CAST({text} AS {type_.sql})"
+            columns.append(f"CASE WHEN {matched} THEN {text} END AS {alias}")
+        return self.add(f"SELECT *, {', '.join(columns)} FROM {previous}")
+
+    def join_step(self, step: JoinStep, previous: str) -> str:
+        right = step.index.relation
+        conditions = " AND ".join(f"l.{left} = r.{column}" for left, column in step.keys)
+        outputs = ", ".join(f"r.{column} AS {alias}" for alias, column in step.outputs)
+        select = "l.*" + (f", {outputs}" if outputs else "")
+        return self.add(f"SELECT {select} FROM {previous} AS l LEFT JOIN {right} AS r ON {conditions}")
+
+
+def _quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

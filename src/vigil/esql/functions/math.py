@@ -1,0 +1,183 @@
+"""Math functions. Results outside a function's domain (sqrt(-1), log(0)) are null with a warning,
+as Elasticsearch reports them, rather than NaN."""
+
+from __future__ import annotations
+
+from vigil.esql import types as t
+from vigil.esql.functions.registry import (
+    INTEGRAL,
+    NUMERIC,
+    Emit,
+    Function,
+    call_sql,
+    fixed,
+    p,
+    register,
+    same_as_first,
+)
+from vigil.esql.ir import Call, TExpr
+
+_NUM = p("number", NUMERIC, "numeric")
+_DOUBLE = fixed(t.DOUBLE)
+
+
+def _as_double(e: Emit, call: Call, index: int) -> str:
+    return f"CAST({e.arg(call, index)} AS DOUBLE)"
+
+
+def _unary_double(name: str, sql: str) -> None:
+    register(Function(name, (_NUM,), _DOUBLE, lambda e, c: f"{sql}({_as_double(e, c, 0)})"))
+
+
+for _name, _sql in (
+    ("sin", "sin"),
+    ("cos", "cos"),
+    ("tan", "tan"),
+    ("atan", "atan"),
+    ("sinh", "sinh"),
+    ("cosh", "cosh"),
+    ("tanh", "tanh"),
+    ("cbrt", "cbrt"),
+    ("exp", "exp"),
+):
+    _unary_double(_name, _sql)
+
+
+def _domain(name: str, sql: str, low: float, high: float, message: str) -> None:
+    def emit(e: Emit, call: Call) -> str:
+        value = _as_double(e, call, 0)
+        warn = e.warn(call, message)
+        return f"(CASE WHEN {value} < {low} OR {value} > {high} THEN {warn} ELSE {sql}({value}) END)"
+
+    register(Function(name, (_NUM,), _DOUBLE, emit))
+
+
+_domain("asin", "asin", -1, 1, "java.lang.ArithmeticException: Asin input out of range")
+_domain("acos", "acos", -1, 1, "java.lang.ArithmeticException: Acos input out of range")
+
+
+def _emit_sqrt(e: Emit, call: Call) -> str:
+    value = _as_double(e, call, 0)
+    warn = e.warn(call, "java.lang.ArithmeticException: Square root of negative")
+    return f"(CASE WHEN {value} < 0 THEN {warn} ELSE sqrt({value}) END)"
+
+
+register(Function("sqrt", (_NUM,), _DOUBLE, _emit_sqrt))
+
+
+def _emit_log10(e: Emit, call: Call) -> str:
+    value = _as_double(e, call, 0)
+    warn = e.warn(call, "java.lang.ArithmeticException: Log of non-positive number")
+    return f"(CASE WHEN {value} <= 0 THEN {warn} ELSE log10({value}) END)"
+
+
+register(Function("log10", (_NUM,), _DOUBLE, _emit_log10))
+
+
+def _emit_log(e: Emit, call: Call) -> str:
+    if len(call.args) == 1:
+        value = _as_double(e, call, 0)
+        warn = e.warn(call, "java.lang.ArithmeticException: Log of non-positive number")
+        return f"(CASE WHEN {value} <= 0 THEN {warn} ELSE ln({value}) END)"
+    base, value = _as_double(e, call, 0), _as_double(e, call, 1)
+    warn = e.warn(call, "java.lang.ArithmeticException: Log of non-positive number")
+    base_warn = e.warn(call, "java.lang.ArithmeticException: Log of base 1")
+    return (
+        f"(CASE WHEN {value} <= 0 OR {base} <= 0 THEN {warn} WHEN {base} = 1 THEN {base_warn} "
+        f"ELSE ln({value}) / ln({base}) END)"
+    )
+
+
+register(Function("log", (_NUM, p("number", NUMERIC, "numeric", optional=True)), _DOUBLE, _emit_log))
+
+
+def _emit_abs(e: Emit, call: Call) -> str:
+    value = e.arg(call, 0)
+    if call.type in (t.INTEGER, t.LONG):
+        from vigil.esql.functions.operators import checked
+
+        return checked(e, call, f"abs(CAST({value} AS HUGEINT))")
+    return f"abs({value})"
+
+
+register(Function("abs", (_NUM,), same_as_first, _emit_abs))
+
+
+def _rounding(sql: str):  # type: ignore[no-untyped-def]
+    def emit(e: Emit, call: Call) -> str:
+        value = e.arg(call, 0)
+        if call.type == t.DOUBLE:
+            return f"{sql}({value})"
+        return value
+
+    return emit
+
+
+register(Function("ceil", (_NUM,), same_as_first, _rounding("ceil")))
+register(Function("floor", (_NUM,), same_as_first, _rounding("floor")))
+
+
+def _emit_round(e: Emit, call: Call) -> str:
+    value = e.arg(call, 0)
+    digits = e.arg(call, 1) if len(call.args) == 2 else "0"
+    if call.type == t.DOUBLE:
+        # Java rounds half up (away from zero for the magnitude), as DuckDB's round() on DOUBLE.
+        return f"round({value}, {digits})"
+    # Integers: only negative precision changes them (round(1234, -2) = 1200), half away from zero.
+    return f"CAST(round(CAST({value} AS DOUBLE), least({digits}, 0)) AS {call.type.sql})"
+
+
+register(
+    Function(
+        "round",
+        (_NUM, p("decimals", INTEGRAL, "whole number except unsigned_long or counter types", optional=True)),
+        same_as_first,
+        _emit_round,
+    )
+)
+
+
+def _emit_pow(e: Emit, call: Call) -> str:
+    base, exponent = _as_double(e, call, 0), _as_double(e, call, 1)
+    warn = e.warn(call, "java.lang.ArithmeticException: invalid result when computing pow")
+    result = f"pow({base}, {exponent})"
+    return f"(CASE WHEN {result} IS NULL OR isfinite({result}) THEN {result} ELSE {warn} END)"
+
+
+register(Function("pow", (p("base", NUMERIC, "numeric"), p("exponent", NUMERIC, "numeric")), _DOUBLE, _emit_pow))
+
+
+def _emit_atan2(e: Emit, call: Call) -> str:
+    return f"atan2({_as_double(e, call, 0)}, {_as_double(e, call, 1)})"
+
+
+register(Function("atan2", (p("y", NUMERIC, "numeric"), p("x", NUMERIC, "numeric")), _DOUBLE, _emit_atan2))
+
+
+def _emit_hypot(e: Emit, call: Call) -> str:
+    return f"sqrt(pow({_as_double(e, call, 0)}, 2) + pow({_as_double(e, call, 1)}, 2))"
+
+
+register(Function("hypot", (p("n1", NUMERIC, "numeric"), p("n2", NUMERIC, "numeric")), _DOUBLE, _emit_hypot))
+
+
+def _emit_signum(e: Emit, call: Call) -> str:
+    return f"CAST(sign({e.arg(call, 0)}) AS DOUBLE)"
+
+
+register(Function("signum", (_NUM,), _DOUBLE, _emit_signum))
+register(Function("pi", (), _DOUBLE, lambda e, c: "pi()"))
+register(Function("e", (), _DOUBLE, lambda e, c: "exp(1.0)"))
+register(Function("tau", (), _DOUBLE, lambda e, c: "(2 * pi())"))
+register(Function("copy_sign", (_NUM, p("sign", NUMERIC, "numeric")), same_as_first, call_sql("copysign")))
+
+
+def _emit_scalb(e: Emit, call: Call) -> str:
+    return f"({_as_double(e, call, 0)} * pow(2, {e.arg(call, 1)}))"
+
+
+register(Function("scalb", (p("d", NUMERIC, "numeric"), p("scaleFactor", INTEGRAL, "integer")), _DOUBLE, _emit_scalb))
+
+
+def _numeric_result(args: list[TExpr]) -> t.DataType:
+    return args[0].type

@@ -1,0 +1,1 @@
+"""DISSECT and GROK patterns translated to RE2 regular expressions DuckDB evaluates natively."""

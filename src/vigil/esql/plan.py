@@ -1,0 +1,121 @@
+"""The verified query: a pipeline of relational steps over typed columns, ready to compile.
+
+The verifier builds it from the AST; the compiler turns each step into one SQL CTE. Columns are
+addressed by unique SQL aliases (``c0``, ``c1``...) so Elasticsearch's case-sensitive, dotted,
+freely shadowed column names never meet DuckDB's case-insensitive identifiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vigil.dataplane.catalog import IndexInfo
+from vigil.esql.ir import TExpr
+from vigil.esql.types import DataType
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the ES|QL column name
+    type: DataType
+    mv: bool  # the SQL value is a LIST
+    alias: str  # SQL alias in the relation
+
+    def renamed(self, name: str) -> Column:
+        return Column(name, self.type, self.mv, self.alias)
+
+
+@dataclass(frozen=True)
+class SourceField:
+    alias: str
+    sql_type: str  # DuckDB type of the output column (LIST types end with [])
+    # Per index: the SQL column to read, or None when that index does not map the field.
+    columns: dict[str, str | None]
+
+
+@dataclass
+class FromStep:
+    indices: list[IndexInfo]
+    fields: list[SourceField]
+    index_alias: str | None = None  # METADATA _index
+    id_alias: str | None = None  # METADATA _id
+    extra_nulls: list[tuple[str, str]] = field(default_factory=list)  # (alias, sql type) of null metadata
+
+
+@dataclass
+class RowStep:
+    values: list[tuple[str, TExpr]]
+
+
+@dataclass
+class EvalStep:
+    values: list[tuple[str, TExpr]]  # alias -> expression over the previous relation
+
+
+@dataclass
+class WhereStep:
+    condition: TExpr
+
+
+@dataclass
+class SortKey:
+    expr: TExpr
+    ascending: bool
+    nulls_first: bool
+
+
+@dataclass
+class SortStep:
+    keys: list[SortKey]
+
+
+@dataclass
+class LimitStep:
+    count: int
+
+
+@dataclass
+class ExpandStep:
+    """MV_EXPAND: one row per value of a multi-valued column."""
+
+    source_alias: str
+    alias: str
+
+
+@dataclass
+class AggregateStep:
+    groups: list[tuple[str, TExpr]]  # computed before grouping; multi-valued keys are expanded
+    aggregates: list[tuple[str, TExpr]]  # may nest aggregate calls inside scalar expressions
+    expand: list[str] = field(default_factory=list)  # aliases of multi-valued group keys
+
+
+@dataclass
+class ExtractStep:
+    """DISSECT / GROK: a regular expression with named captures over one string expression."""
+
+    source: TExpr
+    regex: str
+    captures: list[str]  # names of the regex groups, in order
+    outputs: list[tuple[str, list[str], DataType]]  # (alias, captures joined into it, type)
+    separator: str = ""  # joins the captures of one output (DISSECT's append separator)
+    empty_is_null: bool = False  # GROK: a group that did not take part is null
+
+
+@dataclass
+class JoinStep:
+    """LOOKUP JOIN: left join a lookup index on equal keys."""
+
+    index: IndexInfo
+    keys: list[tuple[str, str]]  # (left alias, right SQL column)
+    outputs: list[tuple[str, str]]  # (alias, right SQL column)
+
+
+Step = FromStep | RowStep | EvalStep | WhereStep | SortStep | LimitStep | ExpandStep | AggregateStep | ExtractStep | JoinStep
+
+
+@dataclass
+class Plan:
+    steps: list[Step]
+    columns: list[Column]  # the output, in order
+    limit: int  # rows returned at most (default or LIMIT, capped at the maximum)
+    warnings: list[str] = field(default_factory=list)  # verification-time warnings
