@@ -27,6 +27,7 @@ from vigil.dataplane.routes import router as dataplane_router
 from vigil.dataplane.store import DataStore
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
+from vigil.esql.routes import router as esql_router
 from vigil.llm.cache import ModelCache
 from vigil.llm.executor import LlmConnectorExecutor
 from vigil.prompts.routes import router as prompts_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prompts_router)
     app.include_router(anonymization_fields_router)
     app.include_router(chat_router)
+    app.include_router(esql_router)
     # Last: its `/{index}` routes must not shadow any other route.
     app.include_router(dataplane_router)
     # Added last runs first: the space prefix is stripped before the Kibana rules see the path.
