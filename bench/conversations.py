@@ -45,13 +45,11 @@ from _support import (
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 
 from vigil.auth.principal import Principal
 from vigil.auth.service import put_user
 from vigil.conversations import schemas, service
-from vigil.conversations.access import visible_to
-from vigil.conversations.filters import compile_filter
 from vigil.conversations.models import Conversation, ConversationMessage, ConversationUser
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
@@ -540,19 +538,10 @@ def measure_http(base_url: str, users: list[BenchUser], generator_seed: int, arg
     return results
 
 
-def _find_statements(principal: Principal, kql: str | None, page: int) -> tuple[Any, Any]:
-    condition = visible_to(principal, SPACE)
-    if kql:
-        condition = condition & compile_filter(kql)
-    count = select(func.count()).select_from(Conversation).where(condition)
-    page_query = (
-        select(Conversation.__table__)
-        .where(condition)
-        .order_by(Conversation.updated_at.desc(), Conversation.id)
-        .offset((page - 1) * 20)
-        .limit(20)
-    )
-    return count, page_query
+def _find_statements(principal: Principal, kql: str | None, page: int) -> tuple[list[Any], Any]:
+    """Exactly the SQL `_find` issues (`service.find_statements`): per-branch counts, page ids."""
+    query = service.FindQuery(page=page, per_page=20, filter=kql)
+    return service.find_statements(principal, SPACE, query)
 
 
 def measure_in_process(st: Store, users: list[BenchUser], seed: int, args: argparse.Namespace) -> list[Timings]:
@@ -616,12 +605,14 @@ def measure_in_process(st: Store, users: list[BenchUser], seed: int, args: argpa
 
         def operation(_: int) -> int:
             user = rng.choice(users)
-            count, page_query = _find_statements(user.principal, kql, rng.randint(1, 5))
+            counts, page_ids = _find_statements(user.principal, kql, rng.randint(1, 5))
             started = time.perf_counter_ns()
             with database.engine.execution_options(vigil_readonly=True).begin() as connection:
-                connection.execute(count).scalar()
-                ids = [row.id for row in connection.execute(page_query)]
+                for count in counts:
+                    connection.execute(count).scalar()
+                ids = list(connection.execute(page_ids).scalars())
                 if ids:
+                    connection.execute(select(Conversation.__table__).where(Conversation.id.in_(ids))).all()
                     connection.execute(select(sharing).where(sharing.c.conversation_id.in_(ids))).all()
                     connection.execute(
                         select(messages)
@@ -652,9 +643,10 @@ def explain(st: Store, users: list[BenchUser]) -> list[str]:
     database = Database(st.settings)
     lines: list[str] = []
     try:
-        count, page_query = _find_statements(users[0].principal, "title:incident*", 1)
+        counts, page_ids = _find_statements(users[0].principal, "title:incident*", 1)
+        statements = [(f"count {n}", count) for n, count in enumerate(counts, 1)] + [("page ids", page_ids)]
         with database.engine.connect() as connection:
-            for label, statement in (("count", count), ("page", page_query)):
+            for label, statement in statements:
                 sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
                 lines.append(f"-- {label}: {' '.join(sql.split())}")
                 if st.backend == "sqlite":

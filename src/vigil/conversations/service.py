@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, union_all
+from sqlalchemy import Select, and_, delete, func, select, union_all
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -203,14 +203,13 @@ _ALWAYS_RETURNED = ("id", "title", "category", "createdAt", "users", "namespace"
 
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
     check_result_window(query.page, query.per_page)
-    branches = visibility_branches(principal, space_id, owned_only=query.is_owner)
-    if query.filter:
-        kql = compile_filter(query.filter)
-        branches = [and_(branch, kql) for branch in branches]
-    total = sum(session.scalar(select(func.count()).select_from(Conversation).where(b)) or 0 for b in branches)
+    counts, page_ids = find_statements(principal, space_id, query)
+    total = sum(session.scalar(count) or 0 for count in counts)
     if query.per_page == 0:
         return total, []
-    conversations = _page(session, branches, query)
+    ids = list(session.scalars(page_ids))
+    by_id = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    conversations = [by_id[i] for i in ids if i in by_id]
     wants_messages = not query.fields or any(name == "messages" for name in query.fields)
     messages = load_messages(session, [c.id for c in conversations]) if wants_messages else {}
     documents = [conversation_document(c, messages.get(c.id, []) if wants_messages else None) for c in conversations]
@@ -219,9 +218,17 @@ def find(session: Session, principal: Principal, space_id: str, query: FindQuery
     return total, documents
 
 
-def _page(session: Session, branches: Sequence[ColumnElement[bool]], query: FindQuery) -> list[Conversation]:
-    """The requested page over disjoint branches: each contributes its first page*per_page rows
-    in sort order (an index walk that stops early), and the merge keeps the requested slice."""
+def find_statements(principal: Principal, space_id: str, query: FindQuery) -> tuple[list[Select[Any]], Select[Any]]:
+    """`_find`'s SQL: one count per disjoint visibility branch, and the ids of the requested page.
+
+    The page: each branch contributes its first page*per_page rows in sort order (an index walk
+    that stops early), and the merge keeps the requested slice.
+    """
+    branches = visibility_branches(principal, space_id, owned_only=query.is_owner)
+    if query.filter:
+        kql = compile_filter(query.filter)
+        branches = [and_(branch, kql) for branch in branches]
+    counts = [select(func.count()).select_from(Conversation).where(branch) for branch in branches]
     column = _SORT_COLUMNS[query.sort_field]
     descending = query.sort_order == "desc"
     enough = query.page * query.per_page
@@ -234,16 +241,13 @@ def _page(session: Session, branches: Sequence[ColumnElement[bool]], query: Find
         for branch in branches
     ]
     merged = union_all(*(select(part.c.id, part.c.sort_key) for part in parts)).subquery()
-    ids = list(
-        session.scalars(
-            select(merged.c.id)
-            .order_by(merged.c.sort_key.desc() if descending else merged.c.sort_key.asc(), merged.c.id)
-            .offset((query.page - 1) * query.per_page)
-            .limit(query.per_page)
-        )
+    page_ids = (
+        select(merged.c.id)
+        .order_by(merged.c.sort_key.desc() if descending else merged.c.sort_key.asc(), merged.c.id)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
     )
-    by_id = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
-    return [by_id[i] for i in ids if i in by_id]
+    return counts, page_ids
 
 
 # --- writes --------------------------------------------------------------------------------------
