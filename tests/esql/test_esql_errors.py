@@ -41,7 +41,7 @@ INVALID = [
     ("FROM logs | WHERE a < b < c", 1, 25, "comparisons cannot be chained"),
     ("FROM logs | EVAL x = COUNT(a b)", 1, 30, "expected ',' or ')' in the arguments of COUNT()"),
     ("FROM logs | WHERE a IS NOT 1", 1, 28, "expected 'NULL' after 'NOT' but found '1'"),
-    ("FROM logs | WHERE a LIKE b", 1, 26, "expected a string pattern after 'LIKE' but found 'b'"),
+    ("FROM logs | WHERE a LIKE", 1, 25, "expected an expression after 'LIKE' but found '<EOF>'"),
     ("FROM logs | WHERE a IN 1", 1, 24, "expected '(' after 'IN' but found '1'"),
     ("FROM logs | WHERE x IN (1, 2", 1, 29, "expected ',' or ')' after '2' but found '<EOF>'"),
     ("FROM logs | DISSECT message", 1, 28, "expected a DISSECT pattern string after 'message'"),

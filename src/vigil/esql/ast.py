@@ -104,16 +104,24 @@ class IsNull(Node):
 
 @dataclass(frozen=True)
 class Like(Node):
+    """``pattern`` is the string constant; a list ``LIKE ("a*", "b*")`` or an expression pattern
+    puts its expressions in ``patterns`` (``pattern`` is then "")."""
+
     value: Expr
     pattern: str
     negated: bool = False
+    patterns: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True)
 class RLike(Node):
+    """``pattern`` is the string constant; a list ``LIKE ("a*", "b*")`` or an expression pattern
+    puts its expressions in ``patterns`` (``pattern`` is then "")."""
+
     value: Expr
     pattern: str
     negated: bool = False
+    patterns: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ class _Collector:
                 f"{prefix}evaluation of [{warning.source}] failed, treating result as null. "
                 f"Only first {MAX_RECORDED_FAILURES} failures recorded."
             )
-            for text in [summary, *(prefix + cause for cause in self.failures[number])]:
+            for text in [summary, *self.failures[number]]:
                 if text not in headers_seen:
                     headers_seen.add(text)
                     result.append(text)

@@ -154,11 +154,19 @@ class ExpressionParser(Cursor):
             self.expect_op(")", "',' or ')'")
             return self.spanned(ast.InList(value, tuple(items), negated, **pos), start)
         if word := self.accept_word("like") or self.accept_word("rlike"):
-            if self.current.kind is not Kind.STRING:
-                raise self.expected("a string pattern")
-            pattern = str(self.advance().value)
             cls = ast.Like if word.text.lower() == "like" else ast.RLike
-            return self.spanned(cls(value, pattern, negated, **pos), start)
+            if self.current.kind is Kind.STRING and not self.at_op("+", "-", "*", "/", "%", "::", token=self.peek()):
+                pattern = str(self.advance().value)
+                return self.spanned(cls(value, pattern, negated, **pos), start)
+            # A list of patterns `LIKE ("a*", "b*")` or a constant expression as the pattern.
+            if self.accept_op("("):
+                patterns = [self.expression()]
+                while self.accept_op(","):
+                    patterns.append(self.expression())
+                self.expect_op(")", "',' or ')'")
+            else:
+                patterns = [self.additive()]
+            return self.spanned(cls(value, "", negated, tuple(patterns), **pos), start)
         if self.accept_word("is"):
             negated = self.accept_word("not") is not None
             if not self.accept_word("null"):

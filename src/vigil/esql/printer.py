@@ -84,16 +84,12 @@ def _expr(expr: ast.Expr) -> tuple[str, int]:
             return f"{_wrap(value, _COMPARE)} {'NOT IN' if negated else 'IN'} ({inner})", _PREDICATE
         case ast.IsNull(value=value, negated=negated):
             return f"{_wrap(value, _COMPARE)} IS {'NOT NULL' if negated else 'NULL'}", _PREDICATE
-        case ast.Like(value=value, pattern=pattern, negated=negated):
-            return (
-                f"{_wrap(value, _COMPARE)} {'NOT LIKE' if negated else 'LIKE'} {string(pattern)}",
-                _PREDICATE,
-            )
-        case ast.RLike(value=value, pattern=pattern, negated=negated):
-            return (
-                f"{_wrap(value, _COMPARE)} {'NOT RLIKE' if negated else 'RLIKE'} {string(pattern)}",
-                _PREDICATE,
-            )
+        case ast.Like(value=value, pattern=pattern, negated=negated, patterns=patterns):
+            target = string(pattern) if not patterns else "(" + ", ".join(expression(p) for p in patterns) + ")"
+            return f"{_wrap(value, _COMPARE)} {'NOT LIKE' if negated else 'LIKE'} {target}", _PREDICATE
+        case ast.RLike(value=value, pattern=pattern, negated=negated, patterns=patterns):
+            target = string(pattern) if not patterns else "(" + ", ".join(expression(p) for p in patterns) + ")"
+            return f"{_wrap(value, _COMPARE)} {'NOT RLIKE' if negated else 'RLIKE'} {target}", _PREDICATE
         case ast.Match(field=field, query=query):
             return f"{_wrap(field, _COMPARE)} : {_wrap(query, _CAST)}", _PREDICATE
     raise TypeError(f"not an ES|QL expression: {expr!r}")

@@ -109,7 +109,7 @@ class _Verifier:
         return print_expression(node)  # type: ignore[arg-type]
 
     def find(self, name: str) -> Column | None:
-        for column in self.schema:
+        for column in reversed(self.schema):
             if column.name == name:
                 return column
         return None
@@ -215,6 +215,9 @@ class _Verifier:
                     columns[index] = f"[{_quote(f.column)}]"
                 else:
                     columns[index] = _quote(f.column)
+                column_sql = columns[index]
+                if f is not None and column_sql is not None and f.es_type in _NARROW_FLOATS:
+                    columns[index] = _narrow_float(column_sql, f.es_type, mv)
             step.fields.append(SourceField(alias, sql_type, columns))
             self.schema.append(Column(name, type_, mv, alias))
         for name in command.metadata:
@@ -243,7 +246,9 @@ class _Verifier:
                 continue
             alias = self.alias()
             values.append((alias, expr))
-            self.add_column(Column(field.name or self.source(field.expr), expr.type, expr.mv, alias))
+            name = field.name or self.source(field.expr)
+            # ROW keeps repeated names (`ROW a = 1, null, null`); the last one resolves.
+            self.schema.append(Column(name, expr.type, expr.mv, alias))
         self.steps.append(RowStep(values))
 
     def show(self, command: ast.Show) -> None:
@@ -306,7 +311,8 @@ class _Verifier:
         return [c for c in self.schema if regex.fullmatch(c.name)]
 
     def keep(self, command: ast.Keep) -> None:
-        # Precedence when several patterns match a column: exact name > partial wildcard > `*`.
+        # A column goes where its most specific pattern puts it (exact name > partial wildcard >
+        # `*`); among equally specific patterns the last one wins.
         chosen: dict[str, tuple[int, int]] = {}  # name -> (priority, position)
         for position, pattern in enumerate(command.patterns):
             matches = self.match_patterns(pattern)
@@ -316,10 +322,11 @@ class _Verifier:
             priority = 0 if "*" not in pattern else (2 if pattern == "*" else 1)
             for column in matches:
                 current = chosen.get(column.name)
-                if current is None or priority < current[0] or (priority == current[0] and priority == 0):
-                    chosen[column.name] = (priority, position if current is None or priority < current[0] else position)
+                if current is None or priority <= current[0]:
+                    chosen[column.name] = (priority, position)
         by_name = {c.name: c for c in self.schema}
-        ordered = sorted(chosen, key=lambda n: (chosen[n][1], self.schema.index(by_name[n])))
+        order = {c.name: i for i, c in enumerate(self.schema)}
+        ordered = sorted(chosen, key=lambda n: (chosen[n][1], order[n]))
         self.schema = [by_name[n] for n in ordered]
 
     def problem_for_pattern(self, command: ast.Node, pattern: str) -> None:
@@ -852,8 +859,18 @@ class _Verifier:
                 node,
                 f"argument of [{src}] must be [string], found value [{value.source}] type [{value.type.name}]",
             )
-        pattern = Const(t.KEYWORD, False, node.pattern, node.line, node.column, node.pattern)
-        call = self.make(fn, [value, pattern], node, src)
+        if node.patterns:
+            patterns = [self.expr(p) for p in node.patterns]
+            for pattern_expr in patterns:
+                if pattern_expr.type not in (t.KEYWORD, t.TEXT, t.NULL):
+                    raise self.fail(
+                        pattern_expr,
+                        f"pattern of [{src}] must be [string], found value [{pattern_expr.source}] type "
+                        f"[{pattern_expr.type.name}]",
+                    )
+        else:
+            patterns = [Const(t.KEYWORD, False, node.pattern, node.line, node.column, node.pattern)]
+        call = self.make(fn, [value, *patterns], node, src)
         if node.negated:
             return self.make(operators.NOT, [call], node, src)
         return call
@@ -909,6 +926,24 @@ _DUCK_TYPES = frozenset(
         "date",
     }
 )
+
+
+_NARROW_FLOATS = frozenset({"float", "half_float"})
+
+
+def _narrow_float(sql: str, es_type: str, mv: bool) -> str:
+    """Elasticsearch stores float/half_float at that precision and widens to double when read
+    (2.05 reads back as 2.049999952316284): reproduce the rounding."""
+
+    def narrow(value: str) -> str:
+        if es_type == "float":
+            return f"CAST(CAST({value} AS FLOAT) AS DOUBLE)"
+        quantum = f"pow(2, floor(log2(abs({value}))) - 10)"
+        return f"(CASE WHEN {value} = 0 OR NOT isfinite({value}) THEN {value} ELSE round({value} / {quantum}) * {quantum} END)"
+
+    if mv:
+        return f"list_transform({sql}, lambda x: {narrow('x')})"
+    return narrow(sql)
 
 
 def _quote(column: str) -> str:

@@ -14,7 +14,7 @@ from vigil.esql.ir import Call, TExpr
 from vigil.esql.types import DataType
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
-_PARSE_NUMBER = "org.elasticsearch.xpack.esql.core.InvalidArgumentException: Cannot parse number [{}]"
+_PARSE_NUMBER = 'java.lang.NumberFormatException: For input string: "{}"'
 
 # (sql over one value `v`, warning exception template or None when it cannot fail)
 Conversion = tuple[Callable[[str], str], str | None]

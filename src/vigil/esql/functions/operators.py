@@ -194,10 +194,22 @@ def like_to_sql(pattern: str) -> str:
     return "".join(out)
 
 
+def _like_sql_pattern(e: Emit, call: Call, index: int) -> str:
+    pattern = call.args[index]
+    if isinstance(pattern, Const) and isinstance(pattern.value, str):
+        return sql_string(like_to_sql(pattern.value))
+    # A computed pattern: translate the wildcards at run time (escapes are not interpreted).
+    value = e.arg(call, index)
+    return (
+        f"replace(replace(replace(replace(replace({value}, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), "
+        f"'*', '%'), '?', '_')"
+    )
+
+
 def _emit_like(e: Emit, call: Call) -> str:
-    pattern = call.args[1]
-    assert isinstance(pattern, Const)
-    return f"({e.arg(call, 0)} LIKE {sql_string(like_to_sql(str(pattern.value)))} ESCAPE '\\')"
+    value = e.arg(call, 0)
+    tests = [f"{value} LIKE {_like_sql_pattern(e, call, i)} ESCAPE '\\'" for i in range(1, len(call.args))]
+    return "(" + " OR ".join(tests) + ")"
 
 
 def lucene_to_re2(pattern: str) -> str:
@@ -206,13 +218,24 @@ def lucene_to_re2(pattern: str) -> str:
 
 
 def _emit_rlike(e: Emit, call: Call) -> str:
-    pattern = call.args[1]
-    assert isinstance(pattern, Const)
-    return f"regexp_full_match({e.arg(call, 0)}, {sql_string(lucene_to_re2(str(pattern.value)))})"
+    value = e.arg(call, 0)
+    tests = []
+    for index in range(1, len(call.args)):
+        pattern = call.args[index]
+        if isinstance(pattern, Const) and isinstance(pattern.value, str):
+            regex = sql_string(lucene_to_re2(pattern.value))
+        else:
+            regex = e.arg(call, index)
+        tests.append(f"regexp_full_match({value}, {regex})")
+    return "(" + " OR ".join(tests) + ")"
 
 
-LIKE = Function("like", (p("value", ANY, "string"), p("pattern", ANY, "string")), fixed(t.BOOLEAN), _emit_like)
-RLIKE = Function("rlike", (p("value", ANY, "string"), p("pattern", ANY, "string")), fixed(t.BOOLEAN), _emit_rlike)
+LIKE = Function(
+    "like", (p("value", ANY, "string"), p("pattern", ANY, "string")), fixed(t.BOOLEAN), _emit_like, variadic=True
+)
+RLIKE = Function(
+    "rlike", (p("value", ANY, "string"), p("pattern", ANY, "string")), fixed(t.BOOLEAN), _emit_rlike, variadic=True
+)
 
 
 def _emit_match(e: Emit, call: Call) -> str:
