@@ -127,12 +127,28 @@ class _Verifier:
             regex = re.compile(re.escape(name).replace(r"\*", ".*"))
             similar = sorted(c for c in candidates if regex.fullmatch(c))
         else:
-            similar = difflib.get_close_matches(name, candidates, n=5, cutoff=0.75)
+            # Elasticsearch's StringUtils.findSimilar: Levenshtein similarity of at least 0.7.
+            scored = sorted(((_similarity(name, c), c) for c in set(candidates)), key=lambda x: (-x[0], x[1]))
+            similar = sorted(c for score, c in scored if score >= 0.7)
         if not similar:
             return ""
         if len(similar) == 1:
             return f", did you mean [{similar[0]}]?"
-        return f", did you mean any of [{', '.join(sorted(similar))}]?"
+        return f", did you mean any of [{', '.join(similar)}]?"
+
+    def pattern_node(self, command: ast.Node, pattern: str) -> ast.Node:
+        """A positioned node for a KEEP/DROP/RENAME pattern (the AST keeps only their text)."""
+        start = max(command.start, 0)
+        offset = -1
+        for candidate in (pattern, f"`{pattern}`"):
+            found = self.text.find(candidate, start)
+            if found >= 0 and (offset < 0 or found < offset):
+                offset = found
+        if offset < 0:
+            return command
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return ast.FieldRef(pattern, line=line, column=column)
 
     # --- pipeline --------------------------------------------------------------------------
 
@@ -330,16 +346,17 @@ class _Verifier:
         self.schema = [by_name[n] for n in ordered]
 
     def problem_for_pattern(self, command: ast.Node, pattern: str) -> None:
+        node = self.pattern_node(command, pattern)
         if "*" in pattern:
-            self.problem(command, f"No matches found for pattern [{pattern}]")
+            self.problem(node, f"No matches found for pattern [{pattern}]")
         else:
-            self.problem(command, f"Unknown column [{pattern}]{self.suggest(pattern, [c.name for c in self.schema])}")
+            self.problem(node, f"Unknown column [{pattern}]{self.suggest(pattern, [c.name for c in self.schema])}")
 
     def drop(self, command: ast.Drop) -> None:
         removed: set[str] = set()
         for pattern in command.patterns:
             if pattern == "*":
-                self.problem(command, "Removing all fields is not allowed [*]")
+                self.problem(self.pattern_node(command, pattern), "Removing all fields is not allowed [*]")
                 continue
             matches = self.match_patterns(pattern)
             if not matches:
@@ -351,7 +368,8 @@ class _Verifier:
         for clause in command.clauses:
             column = self.find(clause.old)
             if column is None:
-                self.problem(clause, f"Unknown column [{clause.old}]{self.suggest(clause.old, [c.name for c in self.schema])}")
+                suggestion = self.suggest(clause.old, [c.name for c in self.schema])
+                self.problem(self.pattern_node(command, clause.old), f"Unknown column [{clause.old}]{suggestion}")
                 continue
             renamed = column.renamed(clause.new)
             self.schema = [renamed if c is column else c for c in self.schema if c.name != clause.new or c is column]
@@ -406,7 +424,7 @@ class _Verifier:
     def mv_expand(self, command: ast.MvExpand) -> None:
         column = self.find(command.field)
         if column is None:
-            self.problem(command, f"Unknown column [{command.field}]")
+            self.problem(self.pattern_node(command, command.field), f"Unknown column [{command.field}]")
             return
         if not column.mv:
             return
@@ -944,6 +962,19 @@ def _narrow_float(sql: str, es_type: str, mv: bool) -> str:
     if mv:
         return f"list_transform({sql}, lambda x: {narrow('x')})"
     return narrow(sql)
+
+
+def _similarity(a: str, b: str) -> float:
+    longest = max(len(a), len(b))
+    if longest == 0:
+        return 1.0
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1.0 - previous[-1] / longest
 
 
 def _quote(column: str) -> str:
