@@ -113,6 +113,9 @@ def parse_spec(text: str, file_name: str) -> list[SpecTest]:
                 directives[directive[:-1]] = line[len(directive) :].strip()
             elif line.startswith("schema::"):
                 directives["schema"] = line[len("schema::") :].strip()
+            elif line.endswith("\\;"):
+                # An escaped semicolon ends a statement inside the query (`SET x = 1\\;`), not the query.
+                query_lines.append(line[:-2] + ";")
             elif line.endswith(";"):
                 query_lines.append(line[:-1].strip())
                 current.query = "\r\n".join(query_lines)

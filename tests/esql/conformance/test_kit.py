@@ -256,3 +256,10 @@ def test_failure_groups_blank_positions_names_and_numbers() -> None:
         "HTTP 400 verification_exception: Unknown column [...], did you mean [...]?"
     )
     assert failure_group("x", "found 12 rows in 3.5s") == "x: found N rows in Ns"
+
+
+def test_escaped_semicolon_and_regex_warning_lines() -> None:
+    (test,) = parse_spec('t\nSET a = "b"\\;\nROW x = 1;\nwarning:Line \\d+:\\d+: boom\n\nx:i\n1\n;\n', "x.csv-spec")
+    assert test.query == 'SET a = "b";\r\nROW x = 1'
+    assert check_warnings(test, ["Line 3:7: boom"]) == []
+    assert check_warnings(test, ["Line 3:7: bang"]) != []
