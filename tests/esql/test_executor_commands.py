@@ -100,16 +100,12 @@ def test_stats_by_multi_valued_field_counts_each_value(esql) -> None:
 
 
 def test_stats_expression_over_aggregates_and_filter(esql) -> None:
-    result = esql(
-        "FROM employees | STATS spread = MAX(salary) - MIN(salary), hired = COUNT(*) WHERE still_hired"
-    )
+    result = esql("FROM employees | STATS spread = MAX(salary) - MIN(salary), hired = COUNT(*) WHERE still_hired")
     assert rows(result) == [[63528 - 36174, 4]]
 
 
 def test_stats_bucket_by_date(esql) -> None:
-    result = esql(
-        "FROM employees | STATS c = COUNT(*) BY y = BUCKET(hire_date, 1 year) | SORT y"
-    )
+    result = esql("FROM employees | STATS c = COUNT(*) BY y = BUCKET(hire_date, 1 year) | SORT y")
     assert rows(result) == [
         [1, "1985-01-01T00:00:00.000Z"],
         [3, "1986-01-01T00:00:00.000Z"],

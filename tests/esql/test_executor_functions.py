@@ -139,7 +139,7 @@ def test_aggregates(esql) -> None:
         "FROM employees | STATS c = COUNT(*), cf = COUNT(job_positions), cd = COUNT_DISTINCT(languages), "
         "s = SUM(salary), mn = MIN(hire_date), mx = MAX(first_name), med = MEDIAN(salary), "
         "p = PERCENTILE(salary, 50), mad = MEDIAN_ABSOLUTE_DEVIATION(languages), "
-        "v = VALUES(languages), t = TOP(salary, 2, \"desc\"), sc = SUM(salary_change)"
+        'v = VALUES(languages), t = TOP(salary, 2, "desc"), sc = SUM(salary_change)'
     )
     assert rows(result) == [
         [

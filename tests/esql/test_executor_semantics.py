@@ -66,7 +66,7 @@ def test_conversion_failure_drops_value_with_warning(esql) -> None:
 
 
 def test_null_propagation(esql) -> None:
-    result = esql("ROW a = null, b = 1 | EVAL c = a + b, d = CONCAT(\"x\", a), e = a == b, f = a IS NULL")
+    result = esql('ROW a = null, b = 1 | EVAL c = a + b, d = CONCAT("x", a), e = a == b, f = a IS NULL')
     assert rows(result) == [[None, 1, None, None, None, True]]
 
 

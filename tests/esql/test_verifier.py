@@ -48,7 +48,10 @@ def only(store: DataStore, query: str) -> str:
             "line 1:22: argument of [LENGTH(a)] must be [string], found value [a] type [integer]",
         ),
         ("FROM employees | WHERE salary", "line 1:24: Condition expression needs to be boolean, found [INTEGER]"),
-        ("ROW a = 1, b = 2 | EVAL x = MAX(b)", "line 1:29: aggregate function [MAX(b)] not allowed outside STATS command"),
+        (
+            "ROW a = 1, b = 2 | EVAL x = MAX(b)",
+            "line 1:29: aggregate function [MAX(b)] not allowed outside STATS command",
+        ),
         (
             "FROM employees | STATS x = AVG(salary), emp_no BY languages",
             "line 1:41: column [emp_no] must appear in the STATS BY clause or be used in an aggregate function",

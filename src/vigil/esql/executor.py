@@ -4,6 +4,7 @@ plain values, warnings as ``Warning`` header texts)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import threading
@@ -84,7 +85,7 @@ def _set_now(plan: Any, now: datetime) -> None:
     from vigil.esql.ir import Call, walk
     from vigil.esql.plan import AggregateStep, EvalStep, ExtractStep, RowStep, SortStep, WhereStep
 
-    expressions = []
+    expressions: list[Any] = []
     for step in plan.steps:
         if isinstance(step, RowStep | EvalStep):
             expressions.extend(expr for _, expr in step.values)
@@ -172,17 +173,16 @@ def _ensure_warn_function(store: DataStore, cursor: duckdb.DuckDBPyConnection) -
     with _REGISTER_LOCK:
         if store in _REGISTERED:
             return
-        try:
-            cursor.create_function(
+        # Created earlier through another handle on the same database: CatalogException.
+        with contextlib.suppress(duckdb.CatalogException):
+            cursor.create_function(  # type: ignore[call-overload]
                 WARN_FUNCTION,
                 _warn,
                 ["BIGINT", "INTEGER", "VARCHAR"],
-                "BOOLEAN",  # type: ignore[arg-type]
+                "BOOLEAN",
                 null_handling="special",
                 side_effects=True,
             )
-        except duckdb.CatalogException:
-            pass  # created earlier through another handle on the same database
         _REGISTERED.add(store)
 
 

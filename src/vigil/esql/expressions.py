@@ -157,7 +157,7 @@ class ExpressionParser(Cursor):
             cls = ast.Like if word.text.lower() == "like" else ast.RLike
             if self.current.kind is Kind.STRING and not self.at_op("+", "-", "*", "/", "%", "::", token=self.peek()):
                 pattern = str(self.advance().value)
-                return self.spanned(cls(value, pattern, negated, **pos), start)
+                return self.spanned(cls(value, pattern, negated, line=value.line, column=value.column), start)
             # A list of patterns `LIKE ("a*", "b*")` or a constant expression as the pattern.
             if self.accept_op("("):
                 patterns = [self.expression()]
@@ -166,7 +166,8 @@ class ExpressionParser(Cursor):
                 self.expect_op(")", "',' or ')'")
             else:
                 patterns = [self.additive()]
-            return self.spanned(cls(value, "", negated, tuple(patterns), **pos), start)
+            node = cls(value, "", negated, tuple(patterns), line=value.line, column=value.column)
+            return self.spanned(node, start)
         if self.accept_word("is"):
             negated = self.accept_word("not") is not None
             if not self.accept_word("null"):

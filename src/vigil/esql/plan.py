@@ -110,7 +110,18 @@ class JoinStep:
     outputs: list[tuple[str, str]]  # (alias, right SQL column)
 
 
-Step = FromStep | RowStep | EvalStep | WhereStep | SortStep | LimitStep | ExpandStep | AggregateStep | ExtractStep | JoinStep
+Step = (
+    FromStep
+    | RowStep
+    | EvalStep
+    | WhereStep
+    | SortStep
+    | LimitStep
+    | ExpandStep
+    | AggregateStep
+    | ExtractStep
+    | JoinStep
+)
 
 
 @dataclass

@@ -11,7 +11,6 @@ reads like Elasticsearch's ``verification_exception``::
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -205,8 +204,8 @@ class _Verifier:
             return
         infos = sorted(indices.values(), key=lambda i: i.name)
         step = FromStep(infos, [])
-        names = sorted({name for info in infos for name in info.fields})
-        for name in names:
+        field_names = sorted({name for info in infos for name in info.fields})
+        for name in field_names:
             mapped = {info.name: info.fields.get(name) for info in infos}
             present = [f for f in mapped.values() if f is not None]
             es_types = {t.from_mapping(f.es_type) for f in present}
@@ -298,7 +297,11 @@ class _Verifier:
             except _Unresolved:
                 continue
             if expr.type in t.TEMPORAL_AMOUNTS:
-                self.problem(field.expr, f"EVAL does not support type [{expr.type.name}] as the return data type of expression [{expr.source}]")
+                self.problem(
+                    field.expr,
+                    f"EVAL does not support type [{expr.type.name}] as the return data type of expression "
+                    f"[{expr.source}]",
+                )
                 continue
             alias = self.alias()
             self.steps.append(EvalStep([(alias, expr)]))
@@ -395,7 +398,9 @@ class _Verifier:
         try:
             parsed = dissect.parse(command.pattern, command.append_separator)
         except ValueError as exc:
-            self.problem(command, f"Invalid pattern for dissect: [{command.pattern}]" + (f": {exc}" if str(exc) else ""))
+            self.problem(
+                command, f"Invalid pattern for dissect: [{command.pattern}]" + (f": {exc}" if str(exc) else "")
+            )
             return
         outputs: list[tuple[str, list[str], DataType]] = []
         for name in parsed.outputs:
@@ -449,8 +454,10 @@ class _Verifier:
                 self.problem(command, f"Unknown column [{key}] in right side of join")
                 continue
             right_type = t.from_mapping(right.es_type)
-            compatible = right_type == left.type or {right_type, left.type} <= {t.KEYWORD, t.TEXT} or (
-                t.is_numeric(right_type) and t.is_numeric(left.type)
+            compatible = (
+                right_type == left.type
+                or {right_type, left.type} <= {t.KEYWORD, t.TEXT}
+                or (t.is_numeric(right_type) and t.is_numeric(left.type))
             )
             if not compatible:
                 self.problem(
@@ -491,9 +498,9 @@ class _Verifier:
                 continue
             finally:
                 self.allow_grouping = False
-            for node in walk(expr):
-                if isinstance(node, Call) and node.fn.aggregate:
-                    self.problem(node, f"cannot use an aggregate [{node.source}] for grouping")
+            for inner in walk(expr):
+                if isinstance(inner, Call) and inner.fn.aggregate:
+                    self.problem(inner, f"cannot use an aggregate [{inner.source}] for grouping")
                     break
             name = field.name or (field.expr.name if isinstance(field.expr, ast.FieldRef) else self.source(field.expr))
             alias = self.alias()
@@ -507,7 +514,7 @@ class _Verifier:
             for column in reversed(group_columns):
                 if column.name == ref.name:
                     return ColumnRef(column.type, False, self.source(ref), ref.line, ref.column, column.alias)
-            for name, field in group_sources.items():
+            for field in group_sources.values():
                 if field.name is not None and _mentions(field.expr, ref.name):
                     raise self.fail(
                         ref,
@@ -525,7 +532,11 @@ class _Verifier:
         for aggregate in command.aggregates:
             name = aggregate.name or self.source(aggregate.expr)
             node = aggregate.expr
-            if isinstance(node, ast.FieldRef) and any(c.name == node.name for c in group_columns) and aggregate.name is None:
+            if (
+                isinstance(node, ast.FieldRef)
+                and any(c.name == node.name for c in group_columns)
+                and aggregate.name is None
+            ):
                 self.problem(node, f"grouping key [{node.name}] already specified in the STATS BY clause")
                 continue
             if aggregate.name is None and any(
@@ -595,6 +606,9 @@ class _Verifier:
         return result
 
     def expr_Literal(self, node: ast.Literal) -> TExpr:
+        return self.literal(node)
+
+    def literal(self, node: ast.Literal) -> Const:
         src = self.source(node)
         if node.kind == "null":
             return Const(t.NULL, False, src, node.line, node.column, None)
@@ -614,7 +628,7 @@ class _Verifier:
         return Const(unit[1], False, self.source(node), node.line, node.column, (node.value, unit[0]))
 
     def expr_ListLiteral(self, node: ast.ListLiteral) -> TExpr:
-        items = [self.expr_Literal(item) for item in node.items]
+        items = [self.literal(item) for item in node.items]
         types = {item.type for item in items}
         if len(types) > 1 and types <= t.NUMERIC_TYPES:
             type_ = t.DOUBLE if t.DOUBLE in types else (t.LONG if t.LONG in types else t.INTEGER)
@@ -647,7 +661,11 @@ class _Verifier:
             index = int(name)
             if isinstance(params, list) and 1 <= index <= len(params):
                 return _param_item(params[index - 1])
-            raise self.fail(node, f"No parameter is defined for position {index}, did you mean any position between 1 and {len(params or [])}?")
+            raise self.fail(
+                node,
+                f"No parameter is defined for position {index}, did you mean any position between 1 and "
+                f"{len(params or [])}?",
+            )
         named: dict[str, Any] = {}
         if isinstance(params, dict):
             named = params
@@ -681,7 +699,8 @@ class _Verifier:
             if self.inside_agg is not None:
                 raise self.fail(
                     node,
-                    f"nested aggregations [{src}] not allowed inside other aggregations [{self.source(self.inside_agg)}]",
+                    f"nested aggregations [{src}] not allowed inside other aggregations "
+                    f"[{self.source(self.inside_agg)}]",
                 )
         if fn.grouping and not self.allow_grouping:
             if self.outer_agg is not None and self.inside_agg is None:
@@ -737,14 +756,17 @@ class _Verifier:
                 return self.fold_string(arg, target)
         raise self.fail(
             node,
-            f"{ordinal}argument of [{src}] must be [{param.expected}], found value [{arg.source}] type [{arg.type.name}]",
+            f"{ordinal}argument of [{src}] must be [{param.expected}], found value [{arg.source}] "
+            f"type [{arg.type.name}]",
         )
 
     def fold_string(self, arg: Const, target: DataType) -> Const:
         try:
             value = constants.convert_string(str(arg.value), target)
         except ValueError as exc:
-            raise self.fail(arg, f"Cannot convert string [{arg.value}] to [{target.name.upper()}], error [{exc}]") from None
+            raise self.fail(
+                arg, f"Cannot convert string [{arg.value}] to [{target.name.upper()}], error [{exc}]"
+            ) from None
         return Const(target, False, arg.source, arg.line, arg.column, value)
 
     def expr_BinaryOp(self, node: ast.BinaryOp) -> TExpr:
@@ -756,7 +778,8 @@ class _Verifier:
                 if side.type not in (t.BOOLEAN, t.NULL):
                     raise self.fail(
                         side,
-                        f"{ordinal} argument of [{src}] must be [boolean], found value [{side.source}] type [{side.type.name}]",
+                        f"{ordinal} argument of [{src}] must be [boolean], found value [{side.source}] "
+                        f"type [{side.type.name}]",
                     )
             return self.make(operators.LOGICAL[node.op], [left, right], node, src)
         if node.op in operators.COMPARISONS:
@@ -788,27 +811,24 @@ class _Verifier:
         lt, rt = left.type, right.type
         temporal = {t.DATETIME} | t.TEMPORAL_AMOUNTS
         if op in ("+", "-") and (lt in temporal or rt in temporal):
-            if lt == t.DATETIME and rt in t.TEMPORAL_AMOUNTS or (op == "+" and rt == t.DATETIME and lt in t.TEMPORAL_AMOUNTS):
+            if (lt == t.DATETIME and rt in t.TEMPORAL_AMOUNTS) or (
+                op == "+" and rt == t.DATETIME and lt in t.TEMPORAL_AMOUNTS
+            ):
                 return self.make(operators.DATE_ARITHMETIC[op], [left, right], node, src)
             if lt in t.TEMPORAL_AMOUNTS and rt == lt:
                 return self.make(operators.AMOUNT_ARITHMETIC[op], [left, right], node, src)
-            if lt == t.DATETIME and rt == t.NULL or lt == t.NULL and rt == t.DATETIME:
+            if (lt == t.DATETIME and rt == t.NULL) or (lt == t.NULL and rt == t.DATETIME):
                 return Const(t.DATETIME, False, src, node.line, node.column, None)
             if lt == t.DATETIME and rt == t.DATETIME:
                 raise self.fail(node, f"[{op}] has arguments with incompatible types [datetime] and [datetime]")
-            other = right if lt in temporal else left
-            raise self.fail(
-                node,
-                f"[{op}] has arguments with incompatible types [{lt.name}] and [{rt.name}]"
-                if other.type != t.NULL
-                else f"[{op}] has arguments with incompatible types [{lt.name}] and [{rt.name}]",
-            )
+            raise self.fail(node, f"[{op}] has arguments with incompatible types [{lt.name}] and [{rt.name}]")
         expected = "date_nanos, datetime or numeric" if op in ("+", "-") else "numeric"
         for ordinal, side in (("first", left), ("second", right)):
             if side.type != t.NULL and not t.is_numeric(side.type):
                 raise self.fail(
                     node,
-                    f"{ordinal} argument of [{src}] must be [{expected}], found value [{side.source}] type [{side.type.name}]",
+                    f"{ordinal} argument of [{src}] must be [{expected}], found value [{side.source}] "
+                    f"type [{side.type.name}]",
                 )
         return self.make(operators.ARITHMETIC[op], [left, right], node, src)
 
@@ -839,20 +859,21 @@ class _Verifier:
             if item.type == t.NULL or value.type == t.NULL:
                 items.append(item)
                 continue
-            value_checked, item = self.in_item(value, item, src)
-            items.append(item)
+            items.append(self.in_item(value, item, src))
         result = self.make(operators.IN, [value, *items], node, src)
         if node.negated:
             return self.make(operators.NOT, [result], node, src)
         return result
 
-    def in_item(self, value: TExpr, item: TExpr, src: str) -> tuple[TExpr, TExpr]:
+    def in_item(self, value: TExpr, item: TExpr, src: str) -> TExpr:
         if isinstance(item, Const) and item.type in t.STRING_TYPES and value.type not in t.STRING_TYPES:
             item = self.fold_string(item, value.type)
-        if item.type == value.type or (t.is_numeric(item.type) and t.is_numeric(value.type)) or (
-            t.is_string(item.type) and t.is_string(value.type)
+        if (
+            item.type == value.type
+            or (t.is_numeric(item.type) and t.is_numeric(value.type))
+            or (t.is_string(item.type) and t.is_string(value.type))
         ):
-            return value, item
+            return item
         raise self.fail(
             item,
             f"{_in_ordinal(item)}argument of [{src}] must be [{value.type.name}], found value [{item.source}] type "
@@ -957,7 +978,10 @@ def _narrow_float(sql: str, es_type: str, mv: bool) -> str:
         if es_type == "float":
             return f"CAST(CAST({value} AS FLOAT) AS DOUBLE)"
         quantum = f"pow(2, floor(log2(abs({value}))) - 10)"
-        return f"(CASE WHEN {value} = 0 OR NOT isfinite({value}) THEN {value} ELSE round({value} / {quantum}) * {quantum} END)"
+        return (
+            f"(CASE WHEN {value} = 0 OR NOT isfinite({value}) THEN {value} "
+            f"ELSE round({value} / {quantum}) * {quantum} END)"
+        )
 
     if mv:
         return f"list_transform({sql}, lambda x: {narrow('x')})"
@@ -1001,7 +1025,17 @@ def _mentions(expr: ast.Expr, name: str) -> bool:
 
 
 def _implicit_target(types: frozenset[DataType]) -> DataType | None:
-    for candidate in (t.DATETIME, t.DOUBLE, t.LONG, t.INTEGER, t.IP, t.VERSION, t.BOOLEAN, t.DATE_PERIOD, t.TIME_DURATION):
+    for candidate in (
+        t.DATETIME,
+        t.DOUBLE,
+        t.LONG,
+        t.INTEGER,
+        t.IP,
+        t.VERSION,
+        t.BOOLEAN,
+        t.DATE_PERIOD,
+        t.TIME_DURATION,
+    ):
         if candidate in types:
             return candidate
     return None
@@ -1018,7 +1052,9 @@ def _arity_message(fn: Function) -> str:
     required = sum(1 for p in fn.params if not p.optional)
     total = len(fn.params)
     if fn.variadic:
-        return f"expects at least {_WORDS[required] if required < 7 else required} argument{'s' if required != 1 else ''}"
+        return (
+            f"expects at least {_WORDS[required] if required < 7 else required} argument{'s' if required != 1 else ''}"
+        )
     if required == total:
         return f"expects exactly {_WORDS[total]} argument{'s' if total != 1 else ''}"
     if total - required == 1:

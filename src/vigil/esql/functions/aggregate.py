@@ -43,7 +43,11 @@ def _emit_count(e: Emit, call: Call) -> str:
     return e.aggregate("count", value)
 
 
-register(Function("count", (p("field", ANY, "any", optional=True),), fixed(t.LONG), _emit_count, aggregate=True, mv_input=True))
+register(
+    Function(
+        "count", (p("field", ANY, "any", optional=True),), fixed(t.LONG), _emit_count, aggregate=True, mv_input=True
+    )
+)
 
 
 def _emit_count_distinct(e: Emit, call: Call) -> str:
@@ -89,7 +93,9 @@ def _emit_avg(e: Emit, call: Call) -> str:
     arg = call.args[0]
     value = e.sql(arg)
     if arg.mv:
-        return f"(CAST({e.aggregate('sum', f'list_sum({value})')} AS DOUBLE) / NULLIF({e.aggregate('sum', f'len({value})')}, 0))"
+        total = e.aggregate("sum", f"list_sum({value})")
+        count = e.aggregate("sum", f"len({value})")
+        return f"(CAST({total} AS DOUBLE) / NULLIF({count}, 0))"
     return e.aggregate("avg", f"CAST({value} AS DOUBLE)")
 
 
@@ -115,8 +121,26 @@ def _extreme(name: str, list_name: str):  # type: ignore[no-untyped-def]
     return emit
 
 
-register(Function("min", (p("field", _ORDERED, "boolean, date, ip, string or numeric"),), same_as_first, _extreme("min", "list_min"), aggregate=True, mv_input=True))
-register(Function("max", (p("field", _ORDERED, "boolean, date, ip, string or numeric"),), same_as_first, _extreme("max", "list_max"), aggregate=True, mv_input=True))
+register(
+    Function(
+        "min",
+        (p("field", _ORDERED, "boolean, date, ip, string or numeric"),),
+        same_as_first,
+        _extreme("min", "list_min"),
+        aggregate=True,
+        mv_input=True,
+    )
+)
+register(
+    Function(
+        "max",
+        (p("field", _ORDERED, "boolean, date, ip, string or numeric"),),
+        same_as_first,
+        _extreme("max", "list_max"),
+        aggregate=True,
+        mv_input=True,
+    )
+)
 
 
 def _quantile(e: Emit, call: Call, fraction: str) -> str:
@@ -127,7 +151,11 @@ def _quantile(e: Emit, call: Call, fraction: str) -> str:
     return e.aggregate("quantile_cont", f"CAST({value} AS DOUBLE), {fraction}")
 
 
-register(Function("median", (_NUMERIC_AGG,), fixed(t.DOUBLE), lambda e, c: _quantile(e, c, "0.5"), aggregate=True, mv_input=True))
+register(
+    Function(
+        "median", (_NUMERIC_AGG,), fixed(t.DOUBLE), lambda e, c: _quantile(e, c, "0.5"), aggregate=True, mv_input=True
+    )
+)
 
 
 def _emit_percentile(e: Emit, call: Call) -> str:
@@ -160,10 +188,14 @@ register(
 def _emit_mad(e: Emit, call: Call) -> str:
     values = _values_sql(e, call)
     median = f"list_aggregate({values}, 'quantile_cont', 0.5)"
-    return f"list_aggregate(list_transform({values}, lambda x: abs(CAST(x AS DOUBLE) - {median})), 'quantile_cont', 0.5)"
+    return (
+        f"list_aggregate(list_transform({values}, lambda x: abs(CAST(x AS DOUBLE) - {median})), 'quantile_cont', 0.5)"
+    )
 
 
-register(Function("median_absolute_deviation", (_NUMERIC_AGG,), fixed(t.DOUBLE), _emit_mad, aggregate=True, mv_input=True))
+register(
+    Function("median_absolute_deviation", (_NUMERIC_AGG,), fixed(t.DOUBLE), _emit_mad, aggregate=True, mv_input=True)
+)
 
 
 def _emit_values(e: Emit, call: Call) -> str:
@@ -171,7 +203,17 @@ def _emit_values(e: Emit, call: Call) -> str:
     return f"(CASE WHEN len({values}) = 0 THEN NULL ELSE {values} END)"
 
 
-register(Function("values", (p("field", ANY, "any"),), same_as_first, _emit_values, aggregate=True, mv_input=True, returns_mv=lambda args: True))
+register(
+    Function(
+        "values",
+        (p("field", ANY, "any"),),
+        same_as_first,
+        _emit_values,
+        aggregate=True,
+        mv_input=True,
+        returns_mv=lambda args: True,
+    )
+)
 
 
 def _emit_top(e: Emit, call: Call) -> str:

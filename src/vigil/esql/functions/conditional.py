@@ -117,7 +117,7 @@ register(
 def _extreme(name: str, sql: str, list_sql: str):  # type: ignore[no-untyped-def]
     def emit(e: Emit, call: Call) -> str:
         values = []
-        for i, arg in enumerate(call.args):
+        for arg in call.args:
             value = e.sql(arg)
             if arg.mv:
                 value = f"{list_sql}({value})"

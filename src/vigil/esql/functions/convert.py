@@ -74,8 +74,10 @@ def conversion(source: DataType, target: DataType) -> Conversion | None:
     if target == t.DATETIME:
         if source in t.STRING_TYPES:
             return (
-                lambda v: f"CAST(timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) AS TIMESTAMP)"
-            ), "java.lang.IllegalArgumentException: failed to parse date field [{}] with format [strict_date_optional_time]"
+                (lambda v: f"CAST(timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) AS TIMESTAMP)"),
+                "java.lang.IllegalArgumentException: failed to parse date field [{}] with format "
+                "[strict_date_optional_time]",
+            )
         if source in (t.INTEGER, t.LONG, t.UNSIGNED_LONG):
             return (lambda v: f"epoch_ms(CAST({v} AS BIGINT))"), _out_of_range("datetime")
         if source == t.DOUBLE:
@@ -103,7 +105,8 @@ def ip_or_null(v: str) -> str:
 def java_double_string(v: str) -> str:
     """Java's Double.toString for the common range: integral doubles keep a trailing ``.0``."""
     return (
-        f"(CASE WHEN isnan({v}) THEN 'NaN' WHEN isinf({v}) THEN (CASE WHEN {v} > 0 THEN 'Infinity' ELSE '-Infinity' END) "
+        f"(CASE WHEN isnan({v}) THEN 'NaN' "
+        f"WHEN isinf({v}) THEN (CASE WHEN {v} > 0 THEN 'Infinity' ELSE '-Infinity' END) "
         f"WHEN abs({v}) >= 1e7 OR (abs({v}) < 1e-3 AND {v} <> 0) THEN "
         f"regexp_replace(regexp_replace(printf('%.17G', {v}), '\\.?0+E', 'E'), 'E\\+?(-?)0*(\\d)', 'E\\1\\2') "
         f"ELSE CAST({v} AS VARCHAR) END)"
@@ -149,19 +152,52 @@ def _converter(name: str, target: DataType, accepted: frozenset[DataType], expec
 
 _NUMERIC_LIKE = frozenset({t.BOOLEAN, t.DATETIME, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES})
 _converter("to_string", t.KEYWORD, ANY - {t.UNSUPPORTED}, "any")
-register(Function("to_str", (p("field", ANY, "any"),), lambda a: t.KEYWORD, lambda e, c: emit_conversion(e, c, t.KEYWORD), mv_input=True, returns_mv=lambda a: bool(a and a[0].mv)))
+register(
+    Function(
+        "to_str",
+        (p("field", ANY, "any"),),
+        lambda a: t.KEYWORD,
+        lambda e, c: emit_conversion(e, c, t.KEYWORD),
+        mv_input=True,
+        returns_mv=lambda a: bool(a and a[0].mv),
+    )
+)
 _converter("to_long", t.LONG, _NUMERIC_LIKE, "boolean or counter_integer or counter_long or date or numeric or string")
 _converter("to_integer", t.INTEGER, _NUMERIC_LIKE, "boolean or counter_integer or date or numeric or string")
 _converter("to_int", t.INTEGER, _NUMERIC_LIKE, "boolean or counter_integer or date or numeric or string")
 _converter("to_unsigned_long", t.UNSIGNED_LONG, _NUMERIC_LIKE, "boolean or date or numeric or string")
 _converter("to_ul", t.UNSIGNED_LONG, _NUMERIC_LIKE, "boolean or date or numeric or string")
 _converter("to_ulong", t.UNSIGNED_LONG, _NUMERIC_LIKE, "boolean or date or numeric or string")
-_converter("to_double", t.DOUBLE, _NUMERIC_LIKE, "boolean or counter_double or counter_integer or counter_long or date or numeric or string")
-_converter("to_dbl", t.DOUBLE, _NUMERIC_LIKE, "boolean or counter_double or counter_integer or counter_long or date or numeric or string")
-_converter("to_boolean", t.BOOLEAN, frozenset({t.BOOLEAN, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}), "boolean or numeric or string")
-_converter("to_bool", t.BOOLEAN, frozenset({t.BOOLEAN, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}), "boolean or numeric or string")
-_converter("to_datetime", t.DATETIME, frozenset({t.DATETIME, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}), "date_nanos or datetime or numeric or string")
-_converter("to_dt", t.DATETIME, frozenset({t.DATETIME, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}), "date_nanos or datetime or numeric or string")
+_converter(
+    "to_double",
+    t.DOUBLE,
+    _NUMERIC_LIKE,
+    "boolean or counter_double or counter_integer or counter_long or date or numeric or string",
+)
+_converter(
+    "to_dbl",
+    t.DOUBLE,
+    _NUMERIC_LIKE,
+    "boolean or counter_double or counter_integer or counter_long or date or numeric or string",
+)
+_converter(
+    "to_boolean", t.BOOLEAN, frozenset({t.BOOLEAN, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}), "boolean or numeric or string"
+)
+_converter(
+    "to_bool", t.BOOLEAN, frozenset({t.BOOLEAN, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}), "boolean or numeric or string"
+)
+_converter(
+    "to_datetime",
+    t.DATETIME,
+    frozenset({t.DATETIME, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}),
+    "date_nanos or datetime or numeric or string",
+)
+_converter(
+    "to_dt",
+    t.DATETIME,
+    frozenset({t.DATETIME, t.KEYWORD, t.TEXT, *t.NUMERIC_TYPES}),
+    "date_nanos or datetime or numeric or string",
+)
 _converter("to_ip", t.IP, frozenset({t.IP, t.KEYWORD, t.TEXT}), "ip or string")
 _converter("to_version", t.VERSION, frozenset({t.VERSION, t.KEYWORD, t.TEXT}), "string or version")
 _converter("to_ver", t.VERSION, frozenset({t.VERSION, t.KEYWORD, t.TEXT}), "string or version")

@@ -56,7 +56,7 @@ def truncate_sql(value: str, amount: int, unit: str) -> str:
 def _check_interval(call: Call) -> str | None:
     value = const_value(call.args[0])
     if isinstance(value, tuple) and value[0] <= 0:
-        return f"Zero or negative time interval is not supported"
+        return "Zero or negative time interval is not supported"
     return None
 
 
@@ -304,9 +304,7 @@ def _emit_date_extract(e: Emit, call: Call) -> str:
     if isinstance(part, str) and part.lower() in _CHRONO:
         return f"CAST({_CHRONO[part.lower()].format(v=value)} AS BIGINT)"
     # A non-constant part: look it up row by row among the supported fields.
-    cases = " ".join(
-        f"WHEN '{name}' THEN CAST({sql.format(v=value)} AS BIGINT)" for name, sql in _CHRONO.items()
-    )
+    cases = " ".join(f"WHEN '{name}' THEN CAST({sql.format(v=value)} AS BIGINT)" for name, sql in _CHRONO.items())
     return f"(CASE lower({e.arg(call, 0)}) {cases} END)"
 
 
@@ -314,9 +312,7 @@ def _check_date_extract(call: Call) -> str | None:
     part = const_value(call.args[0])
     if isinstance(part, str) and part.lower() not in _CHRONO:
         names = ", ".join(n.upper() for n in _CHRONO)
-        return (
-            f"first argument of [{call.source}] must be one of [{names}], found value [{call.args[0].source}]"
-        )
+        return f"first argument of [{call.source}] must be one of [{names}], found value [{call.args[0].source}]"
     return None
 
 
@@ -433,7 +429,7 @@ def _check_format(call: Call) -> str | None:
 def _emit_date_format(e: Emit, call: Call) -> str:
     pattern, index = _format_arg(call)
     value = e.arg(call, index)
-    if len(call.args) == 2 and pattern is None and not call.args[0].type == t.NULL:
+    if len(call.args) == 2 and pattern is None and call.args[0].type != t.NULL:
         return "NULL"  # non-constant format: not supported, null
     strf = java_to_strftime(pattern or DEFAULT_FORMAT)
     return f"strftime({value}, {sql_string(strf)})"
@@ -442,7 +438,10 @@ def _emit_date_format(e: Emit, call: Call) -> str:
 register(
     Function(
         "date_format",
-        (p("dateFormat", frozenset({t.KEYWORD, t.TEXT, t.DATETIME}), "string"), p("date", DATETIME, "date_nanos or datetime", optional=True)),
+        (
+            p("dateFormat", frozenset({t.KEYWORD, t.TEXT, t.DATETIME}), "string"),
+            p("date", DATETIME, "date_nanos or datetime", optional=True),
+        ),
         fixed(t.KEYWORD),
         _emit_date_format,
         check=_check_format,
@@ -549,7 +548,11 @@ def _emit_date_diff(e: Emit, call: Call) -> str:
         diff = f"(date_sub('microsecond', {start}, {end}) * 1000)"
     else:
         diff = f"date_sub('{unit}', {start}, {end})"
-    warn = e.warn(call, "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [integer] range", detail_sql=f"CAST({diff} AS VARCHAR)")
+    warn = e.warn(
+        call,
+        "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [{}] out of [integer] range",
+        detail_sql=f"CAST({diff} AS VARCHAR)",
+    )
     return f"(CASE WHEN {diff} BETWEEN -2147483648 AND 2147483647 THEN CAST({diff} AS INTEGER) ELSE {warn} END)"
 
 
@@ -574,9 +577,13 @@ def _emit_now(e: Emit, call: Call) -> str:
 
 
 register(Function("now", (), fixed(t.DATETIME), _emit_now))
-register(Function("day_name", (p("date", DATETIME, "datetime"),), fixed(t.KEYWORD), lambda e, c: f"dayname({e.arg(c, 0)})"))
 register(
-    Function("month_name", (p("date", DATETIME, "datetime"),), fixed(t.KEYWORD), lambda e, c: f"monthname({e.arg(c, 0)})")
+    Function("day_name", (p("date", DATETIME, "datetime"),), fixed(t.KEYWORD), lambda e, c: f"dayname({e.arg(c, 0)})")
+)
+register(
+    Function(
+        "month_name", (p("date", DATETIME, "datetime"),), fixed(t.KEYWORD), lambda e, c: f"monthname({e.arg(c, 0)})"
+    )
 )
 
 _unused = (calendar, INTEGRAL, NUMERIC)

@@ -32,7 +32,9 @@ def _block_test(address: str, number: str, block: str) -> str:
         return f"({number} BETWEEN {low} AND {high})"
     # IPv6 blocks: compare the expanded text prefix of the address bits (rare in practice).
     prefix = network.network_address.exploded.replace(":", "")[: network.prefixlen // 4]
-    return f"(contains({address}, ':') AND starts_with(replace({_expanded_v6(address)}, ':', ''), {sql_string(prefix)}))"
+    return (
+        f"(contains({address}, ':') AND starts_with(replace({_expanded_v6(address)}, ':', ''), {sql_string(prefix)}))"
+    )
 
 
 def _expanded_v6(sql: str) -> str:

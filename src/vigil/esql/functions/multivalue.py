@@ -116,7 +116,9 @@ def _emit_mv_concat(e: Emit, call: Call) -> str:
     return f"array_to_string({e.list_arg(call, 0)}, {e.arg(call, 1)})"
 
 
-_mv_function("mv_concat", (p("string", STRING, "string"), p("delim", STRING, "string")), fixed(t.KEYWORD), _emit_mv_concat)
+_mv_function(
+    "mv_concat", (p("string", STRING, "string"), p("delim", STRING, "string")), fixed(t.KEYWORD), _emit_mv_concat
+)
 
 
 def _emit_mv_dedupe(e: Emit, call: Call) -> str:
@@ -142,7 +144,8 @@ def _emit_mv_sort(e: Emit, call: Call) -> str:
 
         key = _ip_key("x") if arg.type == t.IP else _version_key("x")
         fn = "list_sort" if order == "ASC" else "list_reverse_sort"
-        return f"list_transform({fn}(list_transform({e.list_arg(call, 0)}, lambda x: {{'k': {key}, 'v': x}})), lambda x: x.v)"
+        keyed = f"list_transform({e.list_arg(call, 0)}, lambda x: {{'k': {key}, 'v': x}})"
+        return f"list_transform({fn}({keyed}), lambda x: x.v)"
     return f"list_sort({e.list_arg(call, 0)}, '{order}')"
 
 
@@ -211,7 +214,10 @@ def _emit_mv_append(e: Emit, call: Call) -> str:
     left, right = e.list_arg(call, 0), e.list_arg(call, 1)
     if call.args[0].type != call.args[1].type and t.NULL not in (call.args[0].type, call.args[1].type):
         left, right = f"CAST({left} AS {call.type.sql}[])", f"CAST({right} AS {call.type.sql}[])"
-    return f"(CASE WHEN {left} IS NULL THEN {right} WHEN {right} IS NULL THEN {left} ELSE list_concat({left}, {right}) END)"
+    return (
+        f"(CASE WHEN {left} IS NULL THEN {right} WHEN {right} IS NULL THEN {left} "
+        f"ELSE list_concat({left}, {right}) END)"
+    )
 
 
 def _append_type(args: list[TExpr]) -> t.DataType:
@@ -232,7 +238,10 @@ register(
 
 def _emit_mv_contains(e: Emit, call: Call) -> str:
     superset, subset = e.list_arg(call, 0), e.list_arg(call, 1)
-    return f"(CASE WHEN {subset} IS NULL THEN true WHEN {superset} IS NULL THEN false ELSE list_has_all({superset}, {subset}) END)"
+    return (
+        f"(CASE WHEN {subset} IS NULL THEN true WHEN {superset} IS NULL THEN false "
+        f"ELSE list_has_all({superset}, {subset}) END)"
+    )
 
 
 register(Function("mv_contains", (_ANY, p("subset", ANY, "any")), fixed(t.BOOLEAN), _emit_mv_contains, mv_input=True))

@@ -38,7 +38,11 @@ _OVERFLOW = {
 def checked(e: Emit, call: Call, wide: str) -> str:
     """``wide`` (computed in a wider type) back in ``call.type``; out of range -> null + warning."""
     if call.type == t.DOUBLE:
-        warn = e.warn(call, "java.lang.ArithmeticException: not a finite double number: {}", detail_sql=f"CASE WHEN {wide} > 0 THEN 'Infinity' WHEN {wide} < 0 THEN '-Infinity' ELSE 'NaN' END")
+        warn = e.warn(
+            call,
+            "java.lang.ArithmeticException: not a finite double number: {}",
+            detail_sql=f"CASE WHEN {wide} > 0 THEN 'Infinity' WHEN {wide} < 0 THEN '-Infinity' ELSE 'NaN' END",
+        )
         return f"(CASE WHEN {wide} IS NULL OR isfinite({wide}) THEN {wide} ELSE {warn} END)"
     low, high = _RANGES[call.type]
     warn = e.warn(call, _OVERFLOW[call.type])
@@ -68,7 +72,8 @@ def _emit_arithmetic(op: str):  # type: ignore[no-untyped-def]
 
 
 ARITHMETIC = {
-    op: Function(f"arithmetic{op}", _OPERANDS, _arithmetic_type, _emit_arithmetic(op)) for op in ("+", "-", "*", "/", "%")
+    op: Function(f"arithmetic{op}", _OPERANDS, _arithmetic_type, _emit_arithmetic(op))
+    for op in ("+", "-", "*", "/", "%")
 }
 
 
@@ -129,7 +134,9 @@ def _ip_key(sql: str) -> str:
     )
 
 
-COMPARISONS = {op: Function(f"compare{op}", _OPERANDS, fixed(t.BOOLEAN), _emit_comparison(op)) for op in _SQL_COMPARISON}
+COMPARISONS = {
+    op: Function(f"compare{op}", _OPERANDS, fixed(t.BOOLEAN), _emit_comparison(op)) for op in _SQL_COMPARISON
+}
 
 
 def _logical(op: str) -> Function:
@@ -158,10 +165,7 @@ def _emit_is_null(negated: bool):  # type: ignore[no-untyped-def]
     def emit(e: Emit, call: Call) -> str:
         arg = call.args[0]
         value = e.sql(arg)
-        if arg.mv:
-            test = f"({value} IS NULL OR len({value}) = 0)"
-        else:
-            test = f"({value} IS NULL)"
+        test = f"({value} IS NULL OR len({value}) = 0)" if arg.mv else f"({value} IS NULL)"
         return f"(NOT {test})" if negated else test
 
     return emit

@@ -34,8 +34,9 @@ class Emit(Protocol):
         """SQL of any typed expression, as is."""
         ...
 
-    def warn(self, call: Call, exception: str, sql_type: str | None = None) -> str:
-        """SQL that records a warning for ``call`` when evaluated and yields a typed NULL."""
+    def warn(self, call: Call, exception: str, sql_type: str | None = None, detail_sql: str | None = None) -> str:
+        """SQL that records a warning for ``call`` when evaluated and yields a typed NULL; ``{}`` in
+        ``exception`` is replaced by the value of ``detail_sql`` on the failing row."""
         ...
 
     def literal(self, value: Any, type_: DataType) -> str: ...

@@ -38,10 +38,17 @@ def _emit_length(e: Emit, call: Call) -> str:
 
 register(Function("length", (_STR,), fixed(t.INTEGER), _emit_length))
 register(
-    Function("bit_length", (_STR,), fixed(t.INTEGER), lambda e, c: f"CAST(octet_length(encode({e.arg(c, 0)})) * 8 AS INTEGER)")
+    Function(
+        "bit_length",
+        (_STR,),
+        fixed(t.INTEGER),
+        lambda e, c: f"CAST(octet_length(encode({e.arg(c, 0)})) * 8 AS INTEGER)",
+    )
 )
 register(
-    Function("byte_length", (_STR,), fixed(t.INTEGER), lambda e, c: f"CAST(octet_length(encode({e.arg(c, 0)})) AS INTEGER)")
+    Function(
+        "byte_length", (_STR,), fixed(t.INTEGER), lambda e, c: f"CAST(octet_length(encode({e.arg(c, 0)})) AS INTEGER)"
+    )
 )
 
 # Java's String.trim/strip whitespace, not only spaces.
@@ -70,7 +77,10 @@ register(
 def _emit_substring(e: Emit, call: Call) -> str:
     value, start = e.arg(call, 0), e.arg(call, 1)
     # ES|QL: 1-based start, negative counts from the end, 0 behaves like 1.
-    begin = f"(CASE WHEN {start} < 0 THEN greatest(length({value}) + {start} + 1, 1) WHEN {start} = 0 THEN 1 ELSE {start} END)"
+    begin = (
+        f"(CASE WHEN {start} < 0 THEN greatest(length({value}) + {start} + 1, 1) "
+        f"WHEN {start} = 0 THEN 1 ELSE {start} END)"
+    )
     if len(call.args) == 3:
         return f"substring({value}, {begin}, greatest({e.arg(call, 2)}, 0))"
     return f"substring({value}, {begin})"
