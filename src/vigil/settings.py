@@ -139,6 +139,19 @@ class Settings(BaseSettings):
     local_model_enabled: bool = Field(
         True, description="Offer the preconfigured `vigil-local` connector (Vigil's embedded model)."
     )
+    assistant_alerts_to_analyze: int = Field(
+        100,
+        ge=1,
+        le=500,
+        description="Alerts the alert tool hands the model when neither the request (`size`) nor the "
+        "conversation sets it (Kibana's default 100; at most 500, Kibana's maximum).",
+    )
+    esql_tool_max_attempts: int = Field(
+        3, ge=1, le=10, description="Queries the ES|QL and chart tools try per call (errors go back to the model)."
+    )
+    esql_tool_max_rows: int = Field(
+        20, ge=1, le=1000, description="Rows of a query result the model sees (the chart keeps every row)."
+    )
     data_store_path: Path | None = Field(
         None, description="DuckDB file holding ingested documents (the data plane). Default data_dir/data.duckdb."
     )

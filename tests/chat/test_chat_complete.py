@@ -99,7 +99,7 @@ def test_tool_calls_are_run_and_kept(make_user, fake: FakeOpenAI, connector_id: 
     tool_message = next(m for m in second if m["role"] == "tool")
     assert "Current time:" in tool_message["content"]
     assert f"/app/vigil/conversations/{body['conversationId']}" in tool_message["content"]
-    assert [t["function"]["name"] for t in fake.chat_requests[0].body["tools"]] == ["current_time"]
+    assert "current_time" in [t["function"]["name"] for t in fake.chat_requests[0].body["tools"]]
 
     # The next turn replays the tool round, so the model still sees what the tool returned.
     fake.script(reply("Still the same conversation."))

@@ -9,17 +9,24 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_ai import Agent, RunContext, Tool
+from pydantic_ai.direct import model_request_stream
 from pydantic_ai.exceptions import ModelRetry
 from pydantic_ai.messages import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
+    InstructionPart,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
     PartDeltaEvent,
     PartStartEvent,
     TextPart,
     TextPartDelta,
+    ThinkingPart,
     ToolReturnPart,
+    UserPromptPart,
 )
-from pydantic_ai.models import Model
+from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.run import AgentRunResultEvent
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
@@ -34,6 +41,7 @@ from vigil.agent.events import (
     TurnFailed,
     TurnFinished,
 )
+from vigil.agent.side_calls import ModelSideCalls
 from vigil.agent.tools import AssistantTool, ToolContext
 from vigil.agent.transcript import TranscriptMessage, rounds_from_run, to_model_messages, trim_to_budget
 from vigil.errors import VigilError
@@ -90,37 +98,74 @@ def instructions_for(request: TurnRequest) -> str:
 
 
 async def run_turn(request: TurnRequest) -> AsyncIterator[AgentEvent]:
-    """Runs the loop and yields events; ends with exactly one TurnFinished or TurnFailed."""
+    """Runs the loop and yields events; ends with exactly one TurnFinished or TurnFailed.
+
+    The first model call goes straight through pydantic-ai's direct API: most turns end there
+    with a text answer, and the agent graph costs several milliseconds a turn and tens of
+    microseconds an event. When that answer calls tools (or is empty), pydantic-ai's agent takes
+    over from it: it runs the tools, feeds the results back, and owns the rest of the loop
+    (argument retries, unknown tools, the step limit).
+    """
     trimmed = trim_to_budget(request.history, request.history_token_budget)
     if trimmed.dropped:
         logger.info("dropped %d old messages to fit the history budget", trimmed.dropped)
-    agent = Agent(
-        request.model,
-        deps_type=ToolContext,
-        tools=[_as_pydantic_ai_tool(tool, request.redact, request.restore) for tool in request.tools],
-    )
-    text_so_far: list[str] = []
-    after_tool_round = False
+    side_calls = ModelSideCalls(request.model, request.model_settings, request.redact, request.restore)
+    if request.context.ask_model is None:
+        request.context.ask_model = side_calls
+    tools = [_as_pydantic_ai_tool(tool, request.redact, request.restore) for tool in request.tools]
+    instructions = instructions_for(request)
+    text = _TextSoFar()
     try:
+        messages: list[ModelMessage] = [
+            *to_model_messages(trimmed.messages),
+            ModelRequest(parts=[UserPromptPart(request.user_prompt)], instructions=instructions),
+        ]
+        parameters = ModelRequestParameters(
+            function_tools=[tool.tool_def for tool in tools],
+            allow_text_output=True,
+            instruction_parts=[InstructionPart(instructions)] if instructions else None,
+        )
+        async with model_request_stream(
+            request.model, messages, model_settings=request.model_settings, model_request_parameters=parameters
+        ) as stream:
+            async for event in stream:
+                if (delta := text.delta_of(event)) is not None:
+                    yield TextDelta(delta)
+        first = stream.get()
+        answer = _final_text(first)
+        if answer is not None:
+            side = side_calls.usage
+            yield TurnFinished(
+                text=answer,
+                usage=TokenUsage(
+                    (first.usage.input_tokens or 0) + side.prompt_tokens,
+                    (first.usage.output_tokens or 0) + side.completion_tokens,
+                    1 + side.model_requests,
+                ),
+                rounds=[],
+                references=request.context.references.cited_in(answer),
+            )
+            return
+        if first.tool_calls:
+            # The agent runs the calls, then carries on.
+            prompt, history, spent = None, [*messages, first], first
+        else:
+            # No usable answer (empty, or thinking only): rare enough that the agent simply redoes
+            # the turn with its own retry prompts; the wasted call still counts.
+            prompt, history, spent = request.user_prompt, messages[:-1], first
+            first = None
+        agent = Agent(request.model, deps_type=ToolContext, tools=tools)
         async with agent.run_stream_events(
-            request.user_prompt,
-            message_history=to_model_messages(trimmed.messages),
-            instructions=instructions_for(request),
+            prompt,
+            message_history=history,
+            instructions=instructions,
             deps=request.context,
-            usage_limits=UsageLimits(request_limit=request.step_limit),
+            usage_limits=UsageLimits(request_limit=request.step_limit - 1),  # the first call counts
             model_settings=request.model_settings,
         ) as events:
             async for event in events:
-                delta: str | None = None
-                if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
-                    delta = event.part.content
-                    if delta and after_tool_round and text_so_far:
-                        delta = "\n\n" + delta  # separate text written before and after tools
-                    after_tool_round = False
-                elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
-                    delta = event.delta.content_delta
-                elif isinstance(event, FunctionToolCallEvent):
-                    after_tool_round = True
+                if isinstance(event, FunctionToolCallEvent):
+                    text.after_tool_round = True
                     yield ToolCallStarted(event.part.tool_call_id, event.part.tool_name, event.part.args_as_dict())
                 elif isinstance(event, FunctionToolResultEvent):
                     part = event.part
@@ -130,18 +175,57 @@ async def run_turn(request: TurnRequest) -> AsyncIterator[AgentEvent]:
                     result = event.result
                     usage = result.usage
                     output = str(result.output)
+                    side = side_calls.usage  # what tools asked of the model counts too
                     yield TurnFinished(
                         text=output,
-                        usage=TokenUsage(usage.input_tokens or 0, usage.output_tokens or 0, usage.requests),
-                        rounds=rounds_from_run(result.new_messages()),
+                        usage=TokenUsage(
+                            (spent.usage.input_tokens or 0) + (usage.input_tokens or 0) + side.prompt_tokens,
+                            (spent.usage.output_tokens or 0) + (usage.output_tokens or 0) + side.completion_tokens,
+                            1 + usage.requests + side.model_requests,
+                        ),
+                        rounds=rounds_from_run([*([first] if first else []), *result.new_messages()]),
                         references=request.context.references.cited_in(output),
                     )
                     return
-                if delta:
-                    text_so_far.append(delta)
+                elif (delta := text.delta_of(event)) is not None:
                     yield TextDelta(delta)
     except Exception as exc:
         message, status = describe_failure(exc, request.step_limit)
         if status >= 500:
             logger.warning("assistant turn failed: %s (%s)", message, type(exc).__name__, exc_info=exc)
-        yield TurnFailed(message=message, status_code=status, text_so_far="".join(text_so_far))
+        yield TurnFailed(message=message, status_code=status, text_so_far=text.joined())
+
+
+class _TextSoFar:
+    """The answer's text as streamed, across model calls: text written after a tool round starts
+    a new paragraph."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.after_tool_round = False
+
+    def delta_of(self, event: object) -> str | None:
+        delta: str | None = None
+        if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
+            delta = event.part.content
+            if delta and self.after_tool_round and self.parts:
+                delta = "\n\n" + delta  # separate text written before and after tools
+            self.after_tool_round = False
+        elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
+            delta = event.delta.content_delta
+        if not delta:
+            return None
+        self.parts.append(delta)
+        return delta
+
+    def joined(self) -> str:
+        return "".join(self.parts)
+
+
+def _final_text(response: ModelResponse) -> str | None:
+    """The answer, when `response` is one the agent would end the run with: text (and maybe
+    thinking), no tool calls. None when tools must run or the agent must ask again."""
+    if not all(isinstance(part, TextPart | ThinkingPart) for part in response.parts):
+        return None
+    answer = "".join(part.content for part in response.parts if isinstance(part, TextPart))
+    return answer or None

@@ -6,16 +6,40 @@ caller's rights: the registry also filters tools by what the caller may use at a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
 from vigil.agent.references import ReferenceStore
+from vigil.anonymization import FieldPolicy
 from vigil.auth.principal import Principal
 from vigil.db.engine import Database
 from vigil.settings import Settings
+
+if TYPE_CHECKING:
+    from vigil.dataplane.store import DataStore
+
+
+class ToolPrivacy(Protocol):
+    """The turn's anonymization, as tools use it (vigil.chat.redaction.TurnRedactor): documents
+    a tool returns are anonymized field by field with the space's field rules before the text
+    leaves the tool."""
+
+    @property
+    def policy(self) -> FieldPolicy: ...
+
+    def anonymize_documents(
+        self, documents: Sequence[Mapping[str, Any]], policy: FieldPolicy | None = None
+    ) -> list[dict[str, list[Any]]]: ...
+
+
+class SideModel(Protocol):
+    """One extra request to the turn's model, outside the conversation (for example to write a
+    query); counted in the turn's usage. Text in and out is anonymized like the turn's."""
+
+    async def __call__(self, instructions: str, prompt: str) -> str: ...
 
 
 @dataclass
@@ -26,6 +50,14 @@ class ToolContext:
     database: Database
     settings: Settings
     references: ReferenceStore = field(default_factory=ReferenceStore)
+    # The data plane (indices and ES|QL); None where a server has none (some unit tests).
+    data_store: DataStore | None = None
+    # None: tools that return data refuse to run, rather than return it un-anonymized.
+    privacy: ToolPrivacy | None = None
+    # Set by the agent runner for the turn's model.
+    ask_model: SideModel | None = None
+    # "Alerts to analyze" (Kibana's latestAlerts): how many alerts the alert tools may return.
+    alerts_to_analyze: int = 100
 
 
 ToolHandler = Callable[[ToolContext, Any], Awaitable[str]]

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from anyio import CancelScope, to_thread
@@ -23,7 +23,8 @@ from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 from sqlalchemy.orm import Session
 
-from vigil.agent.events import AgentEvent, TokenUsage, TurnFailed, TurnFinished
+from vigil.agent.events import AgentEvent, TextDelta, TokenUsage, TurnFailed, TurnFinished
+from vigil.agent.references import ReferenceStore
 from vigil.agent.runner import TurnRequest, run_turn
 from vigil.agent.tools import ToolContext, ToolRegistry
 from vigil.agent.transcript import TranscriptMessage
@@ -35,9 +36,13 @@ from vigil.conversations import schemas as conversation_schemas
 from vigil.conversations import service as conversations
 from vigil.conversations.models import ConversationMessage
 from vigil.conversations.service import DEFAULT_TITLE, MessageExtras
+from vigil.dataplane.store import DataStore
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
 from vigil.errors import BadRequest
+from vigil.investigation.settings import alerts_to_analyze
+from vigil.knowledge_base.context import PROMPTED_TOOL_CONNECTORS, sources_footer, turn_knowledge
+from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.settings import Settings
 
 logger = logging.getLogger("vigil.chat")
@@ -70,6 +75,10 @@ class PreparedTurn:
     conversation_id: str | None
     redactor: TurnRedactor
     needs_title: bool
+    alerts_to_analyze: int
+    # Citations the context already offers (required entries, retrieved passages); tools add theirs.
+    references: ReferenceStore = field(default_factory=ReferenceStore)
+    source_markers: list[str] = field(default_factory=list)  # passages given up front, see sources_footer
     trace_data: dict[str, str] = field(
         default_factory=lambda: {"transactionId": uuid.uuid4().hex[:16], "traceId": uuid.uuid4().hex}
     )
@@ -111,12 +120,16 @@ class ChatEngine:
         tools: ToolRegistry,
         resolve_model: ModelResolver,
         resolve_system_prompt: SystemPromptResolver,
+        data_store: DataStore | None = None,
+        knowledge: KnowledgeBase | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
         self.tools = tools
         self.resolve_model = resolve_model
         self.resolve_system_prompt = resolve_system_prompt
+        self.data_store = data_store
+        self.knowledge = knowledge
         self._background: set[asyncio.Task[None]] = set()
 
     # -- 1. prepare --------------------------------------------------------------------------------
@@ -132,6 +145,10 @@ class ChatEngine:
             if body.conversationId:
                 return self._continue(session, principal, space_id, body, resolved)
             system_prompt = self.resolve_system_prompt(session, principal, space_id, body.promptId)
+            references = ReferenceStore()
+            system_prompt, markers = self._with_knowledge(
+                session, principal, space_id, system_prompt, last.content or "", resolved, references
+            )
             redactor = self._redactor(session, space_id, {})
             messages = [request_message(m) for m in body.messages]
             redactor.register_documents(messages)
@@ -146,7 +163,16 @@ class ChatEngine:
                 conversation_id=conversation_id,
                 redactor=redactor,
                 needs_title=body.persist,
+                alerts_to_analyze=self._alerts_to_analyze(session, conversation_id, body),
+                references=references,
+                source_markers=markers,
             )
+
+    def _alerts_to_analyze(
+        self, session: Session, conversation_id: str | None, body: ChatCompleteProps, *, remember: bool = True
+    ) -> int:
+        default = self.settings.assistant_alerts_to_analyze
+        return alerts_to_analyze(session, conversation_id, body.size, default, remember=remember)
 
     def _redactor(self, session: Session, space_id: str, replacements: dict[str, str]) -> TurnRedactor:
         policy = policy_from_rules(load_field_rules(session, space_id))
@@ -190,6 +216,10 @@ class ChatEngine:
         prompt_id = body.promptId or (conversation.api_config or {}).get("defaultSystemPromptId")
         system_prompt = self.resolve_system_prompt(session, principal, space_id, prompt_id)
         last = body.messages[-1]
+        references = ReferenceStore()
+        system_prompt, markers = self._with_knowledge(
+            session, principal, space_id, system_prompt, last.content or "", resolved, references
+        )
         if body.persist:
             message = conversation_schemas.Message(role="user", content=last.content or "", timestamp=_now_stamp())
             extras = MessageExtras(data=last.data, fields_to_anonymize=last.fields_to_anonymize)
@@ -206,7 +236,32 @@ class ChatEngine:
             conversation_id=conversation.id if body.persist else None,
             redactor=redactor,
             needs_title=body.persist and conversation.title == DEFAULT_TITLE,
+            # Someone else's shared conversation is read, never changed: its setting applies, the
+            # request's `size` only to this turn.
+            alerts_to_analyze=self._alerts_to_analyze(session, conversation.id, body, remember=body.persist),
+            references=references,
+            source_markers=markers,
         )
+
+    def _with_knowledge(
+        self,
+        session: Session,
+        principal: Principal,
+        space_id: str,
+        system_prompt: str,
+        question: str,
+        resolved: ResolvedModel,
+        references: ReferenceStore,
+    ) -> tuple[str, list[str]]:
+        """The system prompt plus the knowledge base's part: `required` entries, and for models
+        without native tool calls the passages retrieved for the question (vigil.knowledge_base.context)."""
+        if self.knowledge is None:
+            return system_prompt, []
+        prompted = resolved.action_type_id in PROMPTED_TOOL_CONNECTORS
+        part = turn_knowledge(
+            self.knowledge, session, principal, space_id, question, references, prompted_tools=prompted
+        )
+        return "\n\n".join(p for p in (system_prompt, part.text) if p), part.source_markers
 
     # -- 2. run ------------------------------------------------------------------------------------
 
@@ -219,6 +274,10 @@ class ChatEngine:
             conversation_id=prepared.conversation_id,
             database=self.database,
             settings=self.settings,
+            data_store=self.data_store,
+            privacy=prepared.redactor,
+            alerts_to_analyze=prepared.alerts_to_analyze,
+            references=prepared.references,
         )
         request = TurnRequest(
             model=prepared.resolved.model,
@@ -235,6 +294,12 @@ class ChatEngine:
             restore=prepared.redactor.restore,
         )
         async for event in run_turn(request):
+            if isinstance(event, TurnFinished) and prepared.source_markers:
+                footer = sources_footer(event.text, prepared.source_markers)
+                if footer:
+                    yield TextDelta(footer)
+                    text = event.text + footer
+                    event = replace(event, text=text, references=context.references.cited_in(text))
             yield event
 
     # -- 3. record ---------------------------------------------------------------------------------

@@ -67,6 +67,13 @@ class TurnRedactor:
     def text(self, text: str) -> str:
         return self.anonymizer.anonymize_text(text)
 
+    def anonymize_documents(
+        self, documents: Sequence[Mapping[str, Any]], policy: FieldPolicy | None = None
+    ) -> list[dict[str, list[Any]]]:
+        """Documents a tool returns (alerts, query rows), with the space's field rules unless
+        the tool derived a stricter policy for them."""
+        return self.anonymizer.anonymize_documents(documents, policy or self.policy)
+
     def value(self, value: Any) -> Any:
         """Strings inside JSON-like values (tool arguments) anonymized, structure kept."""
         if isinstance(value, str):

@@ -38,6 +38,9 @@ class ChatCompleteProps(BaseModel):
     model: str | None = None
     persist: bool
     messages: list[ChatMessage] = Field(min_length=1)
+    # Vigil extension, named like the `size` of Kibana's connector execute API: the "alerts to
+    # analyze" of this turn, remembered by a saved conversation for its later turns.
+    size: int | None = Field(None, ge=1, le=500)
 
 
 class TraceData(BaseModel):

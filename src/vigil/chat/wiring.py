@@ -10,7 +10,11 @@ from vigil.agent.tools import ToolRegistry
 from vigil.chat.engine import ChatEngine, ModelResolver, ResolvedModel
 from vigil.connectors import service as connectors
 from vigil.crypto import SecretBox
+from vigil.dataplane.store import DataStore
 from vigil.db.engine import Database
+from vigil.investigation.tools import INVESTIGATION_TOOLS
+from vigil.knowledge_base.runtime import KnowledgeBase
+from vigil.knowledge_base.tools import knowledge_base_tools
 from vigil.llm.cache import ModelCache
 from vigil.llm.config import LlmSettings
 from vigil.prompts.service import resolve_system_prompt
@@ -49,17 +53,29 @@ def connector_model_resolver(settings: Settings, secret_box: SecretBox, models: 
     return resolve
 
 
-def default_tool_registry() -> ToolRegistry:
+def default_tool_registry(knowledge_base: KnowledgeBase | None = None) -> ToolRegistry:
     registry = ToolRegistry()
     registry.register_all(BUILTIN_TOOLS)
+    registry.register_all(INVESTIGATION_TOOLS)
+    if knowledge_base is not None:
+        registry.register_all(knowledge_base_tools(knowledge_base))
     return registry
 
 
-def build_chat_engine(database: Database, settings: Settings, secret_box: SecretBox, models: ModelCache) -> ChatEngine:
+def build_chat_engine(
+    database: Database,
+    settings: Settings,
+    secret_box: SecretBox,
+    models: ModelCache,
+    data_store: DataStore | None = None,
+    knowledge_base: KnowledgeBase | None = None,
+) -> ChatEngine:
     return ChatEngine(
         database=database,
         settings=settings,
-        tools=default_tool_registry(),
+        tools=default_tool_registry(knowledge_base),
         resolve_model=connector_model_resolver(settings, secret_box, models),
         resolve_system_prompt=resolve_system_prompt,
+        data_store=data_store,
+        knowledge=knowledge_base,
     )

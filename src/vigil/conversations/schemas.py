@@ -35,12 +35,14 @@ class TraceData(WireModel):
 
 
 class ContentReference(BaseModel):
-    """One of Kibana's content references (KnowledgeBaseEntry, SecurityAlert, EsqlQuery, ...)."""
+    """One of Kibana's content references (KnowledgeBaseEntry, SecurityAlert, EsqlQuery, Href, ...)."""
 
     model_config = ConfigDict(extra="allow")
 
     id: str
-    type: Literal["KnowledgeBaseEntry", "SecurityAlert", "SecurityAlertsPage", "ProductDocumentation", "EsqlQuery"]
+    type: Literal[
+        "KnowledgeBaseEntry", "SecurityAlert", "SecurityAlertsPage", "ProductDocumentation", "EsqlQuery", "Href"
+    ]
 
 
 class MessageMetadata(WireModel):

@@ -2,9 +2,11 @@
 
 from vigil.anonymization.fields import models as anonymization_field_models
 from vigil.auth import models as auth_models
+from vigil.charts import models as chart_models
 from vigil.connectors import models as connector_models
 from vigil.conversations import models as conversation_models
 from vigil.db.base import Base
+from vigil.investigation import models as investigation_models
 from vigil.knowledge_base import models as knowledge_base_models
 from vigil.prompts import models as prompt_models
 
@@ -22,9 +24,11 @@ __all__ = [
     "Base",
     "anonymization_field_models",
     "auth_models",
+    "chart_models",
     "connector_models",
     "conversation_models",
     "include_name",
+    "investigation_models",
     "knowledge_base_models",
     "prompt_models",
 ]

@@ -265,7 +265,7 @@ class SecurityGenerator:
             kind = rng.choices(("scan", "certutil", "failed", "sudo", "rundll"), weights=(3, 2, 4, 2, 3))[0]
             if kind == "scan":
                 host = world.HOSTS_BY_NAME["srv-web-01"]
-                event = self.auth(when, host, "unknown", "failure", world.SCANNER_IP)
+                event = self.auth(when, host, "probe_user", "failure", world.SCANNER_IP)
                 rule = rules.PORT_SCAN
             elif kind == "certutil":
                 person = rng.choice(world.PEOPLE[:3] + world.PEOPLE[5:])
@@ -303,7 +303,7 @@ class SecurityGenerator:
         when = begin
         failures: list[DemoDocument] = []
         for _ in range(240):
-            user = rng.choice(("root", "admin", "oracle", "test", "svc_backup", "ubuntu"))
+            user = rng.choice(("root", "admin1", "oracle", "ubnt", "pi", "svc_backup"))
             failures.append(self.auth(when, bastion, user, "failure", world.BRUTE_FORCE_IP))
             when += timedelta(seconds=rng.uniform(2, 9))
         for window in (failures[60], failures[140], failures[220]):

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -42,6 +42,7 @@ __all__ = [
     "RecordedRequest",
     "Step",
     "ToolCall",
+    "computed",
     "delay",
     "disconnect_after",
     "malformed_stream",
@@ -51,7 +52,7 @@ __all__ = [
     "tool_calls",
 ]
 
-StepKind = Literal["text", "tool_calls", "status", "delay", "malformed", "disconnect"]
+StepKind = Literal["text", "tool_calls", "status", "delay", "malformed", "disconnect", "computed"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Step:
     seconds: float = 0.0
     then: Step | None = None
     n_chunks: int = 0
+    compute: Callable[[RecordedRequest], Step] | None = None
 
 
 def reply(text: str) -> Step:
@@ -100,6 +102,12 @@ def status(code: int, *, retry_after: float | None = None, message: str | None =
 def delay(seconds: float, then: Step | None = None) -> Step:
     """Wait before answering (with ``then``, or the default text): for client timeouts."""
     return Step("delay", seconds=seconds, then=then)
+
+
+def computed(respond: Callable[[RecordedRequest], Step]) -> Step:
+    """Answer with the step ``respond(request)`` returns, for replies that depend on what Vigil
+    sent (say, citing a reference id a tool returned)."""
+    return Step("computed", compute=respond)
 
 
 def malformed_stream() -> Step:
@@ -300,12 +308,15 @@ class FakeOpenAI:
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode(errors="replace")
-        self._record(
-            RecordedRequest(request.method, request.url.path, dict(request.headers), body, dict(request.query_params))
+        recorded = RecordedRequest(
+            request.method, request.url.path, dict(request.headers), body, dict(request.query_params)
         )
+        self._record(recorded)
         if not isinstance(body, dict):
             return self._error(400, "request body is not a JSON object")
         step = self._next_step()
+        if step.compute is not None:
+            step = step.compute(recorded)
         while step.kind == "delay":
             await asyncio.sleep(step.seconds)
             step = step.then or reply(self.default_text)

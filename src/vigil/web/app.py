@@ -16,6 +16,7 @@ from vigil.auth.bootstrap import ensure_first_superuser
 from vigil.auth.passwords import VerifiedCredentialCache
 from vigil.auth.routes import router as security_router
 from vigil.auth.service import Authenticator
+from vigil.charts.routes import router as charts_router
 from vigil.chat.routes import router as chat_router
 from vigil.chat.wiring import build_chat_engine, llm_settings
 from vigil.connectors.routes import router as connectors_router
@@ -28,6 +29,8 @@ from vigil.dataplane.store import DataStore
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
 from vigil.esql.routes import router as esql_router
+from vigil.knowledge_base.routes import router as knowledge_base_router
+from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.llm.cache import ModelCache
 from vigil.llm.executor import LlmConnectorExecutor
 from vigil.prompts.routes import router as prompts_router
@@ -54,12 +57,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         if settings.auto_migrate:
             upgrade(database)
-        app.state.chat_engine = build_chat_engine(database, settings, app.state.secret_box, app.state.model_cache)
+        # Built-in reference content loaded (or updated) now; embeddings computed in the background.
+        app.state.knowledge_base = KnowledgeBase(database, settings)
+        app.state.knowledge_base.start()
+        # The data plane's DuckDB file: one writer process, so opened once here (docs/dataplane.md).
+        app.state.data_store = DataStore.open(settings.resolved_data_store_path)
+        app.state.chat_engine = build_chat_engine(
+            database,
+            settings,
+            app.state.secret_box,
+            app.state.model_cache,
+            app.state.data_store,
+            knowledge_base=app.state.knowledge_base,
+        )
         created = ensure_first_superuser(database, settings)
         if created is not None:
             _announce_first_superuser(created.username, created.generated_password)
-        # The data plane's DuckDB file: one writer process, so opened once here (docs/dataplane.md).
-        app.state.data_store = DataStore.open(settings.resolved_data_store_path)
         retention = start_retention(app.state.data_store, settings)
         app.state.ready = True
         try:
@@ -69,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if retention is not None:
                 retention.cancel()
             await app.state.chat_engine.drain()
+            app.state.knowledge_base.stop()
             app.state.data_store.close()
             database.dispose()
 
@@ -97,8 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations_router)
     app.include_router(connectors_router)
     app.include_router(prompts_router)
+    app.include_router(knowledge_base_router)
     app.include_router(anonymization_fields_router)
     app.include_router(chat_router)
+    app.include_router(charts_router)
     app.include_router(esql_router)
     # Last: its `/{index}` routes must not shadow any other route.
     app.include_router(dataplane_router)

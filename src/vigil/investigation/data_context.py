@@ -1,0 +1,231 @@
+"""What the model is told about the data before it writes a query: the names of the indices the
+caller may read, and for the few most relevant to the question, the fields it will likely
+need, with their types and, where the anonymization rules allow the values to be seen, the
+values of small keyword fields (so it writes `log.level == "error"`, not `"ERROR"`).
+
+Relevance is lexical and cheap: words of the question (and a few synonyms) against the words
+of index and field names, plus question words that are values of a keyword field. The values
+used for that matching stay local; only those of allowed, non-anonymized fields are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from vigil.anonymization import FieldPolicy
+from vigil.dataplane.catalog import FieldInfo, IndexInfo
+from vigil.dataplane.store import DataStore
+
+MAX_INDICES_DETAILED = 3
+MAX_FIELDS_PER_INDEX = 30
+MAX_VALUES_SHOWN = 10
+# Keyword fields with more distinct values than this are identifiers, not categories.
+MAX_CATEGORY_VALUES = 25
+MAX_VALUE_LENGTH = 60  # longer values are sentences, not categories
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    (  # noqa: SIM905 (a list literal would take 43 lines)
+        "a an and are as at be by count for from how i in is it many me my of on or over per show the to "
+        "what when where which who with last past during each give list all any top most"
+    ).split()
+)
+# Analyst words and the words Elastic's names use for them.
+_SYNONYMS: Mapping[str, tuple[str, ...]] = {
+    "login": ("authentication", "auth", "logon", "ssh"),
+    "logon": ("authentication", "auth", "login"),
+    "failed": ("failure", "outcome"),
+    "fail": ("failure", "outcome"),
+    "failure": ("outcome",),
+    "success": ("outcome",),
+    "successful": ("success", "outcome"),
+    "error": ("level", "failure", "status"),
+    "errors": ("error", "level", "failure"),
+    "cpu": ("system", "norm", "pct"),
+    "memory": ("system", "pct"),
+    "domain": ("dns", "question"),
+    "dns": ("question", "domain"),
+    "command": ("process", "command_line", "args"),
+    "process": ("process",),
+    "alert": ("alerts", "kibana", "severity", "risk"),
+    "severity": ("alert", "alerts"),
+    "risk": ("alert", "alerts", "score"),
+    "service": ("services",),
+    "latency": ("duration",),
+    "slow": ("duration",),
+    "status": ("status_code", "workflow_status"),
+    "rule": ("alerts",),
+    "technique": ("threat", "alerts"),
+    "tactic": ("threat", "alerts"),
+    "mitre": ("threat", "alerts"),
+    "ip": ("source", "destination"),
+}
+_ALERT_WORDS = frozenset({"alert", "alerts", "detection", "rule", "severity", "risk", "triage"})
+# Fields about the shipping of the data, rarely about what it says.
+_BOOKKEEPING = ("data_stream.", "agent.", "ecs.", "input.", "elastic_agent.")
+# Useful in most questions about an index: shown when room is left.
+_GENERALLY_USEFUL = (
+    "@timestamp",
+    "message",
+    "host.name",
+    "user.name",
+    "service.name",
+    "log.level",
+    "event.category",
+    "event.action",
+    "event.outcome",
+    "kibana.alert.rule.name",
+    "kibana.alert.severity",
+    "kibana.alert.risk_score",
+    "kibana.alert.workflow_status",
+)
+
+
+def words(text: str) -> set[str]:
+    found = {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+    stems = {w[:-1] for w in found if len(w) > 3 and w.endswith("s")}
+    return found | stems
+
+
+def question_words(question: str) -> set[str]:
+    base = words(question)
+    expanded = set(base)
+    for word in base:
+        expanded.update(_SYNONYMS.get(word, ()))
+    return expanded
+
+
+def _mentions(question: str, value: str) -> bool:
+    """Whether the question names `value` as a whole token (`checkout`, `wks-fin-01`)."""
+    if len(value) < 3:
+        return False
+    return re.search(r"(?<![\w-])" + re.escape(value.lower()) + r"(?![\w-])", question.lower()) is not None
+
+
+def _name_words(name: str) -> set[str]:
+    return words(name.replace("_", " "))
+
+
+@dataclass
+class FieldFacts:
+    info: FieldInfo
+    values: list[str] = field(default_factory=list)  # most frequent first; empty if not a category
+    matched: set[str] = field(default_factory=set)  # question words among its values
+
+
+@dataclass
+class IndexFacts:
+    info: IndexInfo
+    score: float
+    fields: list[FieldFacts]
+    hidden_fields: int
+
+
+def _quoted(info: IndexInfo, name: str) -> str:
+    return '"' + info.fields[name].column.replace('"', '""') + '"'
+
+
+def _category_values(store: DataStore, info: IndexInfo, names: list[str]) -> dict[str, list[str]]:
+    """The values of the small keyword fields (two scans of the index, whatever its width)."""
+    if not names:
+        return {}
+    with store.reader() as cursor:
+        distinct = cursor.execute(
+            "SELECT "
+            + ", ".join(f"approx_count_distinct({_quoted(info, n)})" for n in names)
+            + f" FROM {info.relation}"
+        ).fetchone()
+        small = [n for n, count in zip(names, distinct or (), strict=False) if 0 < (count or 0) <= MAX_CATEGORY_VALUES]
+        if not small:
+            return {}
+        lists = cursor.execute(
+            "SELECT " + ", ".join(f"list(DISTINCT {_quoted(info, n)})" for n in small) + f" FROM {info.relation}"
+        ).fetchone()
+    found: dict[str, list[str]] = {}
+    for name, values in zip(small, lists or (), strict=False):
+        texts = sorted(str(v) for v in values or () if v is not None)
+        if 0 < len(texts) <= MAX_CATEGORY_VALUES and all(len(t) <= MAX_VALUE_LENGTH for t in texts):
+            found[name] = texts
+    return found
+
+
+def describe_indices(
+    store: DataStore, indices: list[IndexInfo], question: str, policy: FieldPolicy
+) -> list[IndexFacts]:
+    """The indices ranked for the question, the first few with their relevant fields."""
+    wanted = question_words(question)
+    about_alerts = bool(wanted & _ALERT_WORDS)
+    scored: list[tuple[float, IndexInfo]] = []
+    for info in indices:
+        name_hits = len(wanted & _name_words(info.name))
+        field_share = sum(1 for name in info.fields if wanted & _name_words(name)) / max(len(info.fields), 1)
+        score = 3 * name_hits + 10 * field_share
+        if info.name.startswith(".alerts-") and not about_alerts:
+            score -= 5  # alerts repeat their events' fields; the events answer event questions
+        scored.append((score, info))
+    scored.sort(key=lambda item: (-item[0], item[1].name))
+
+    # Values decide between indices too ("checkout" is a service.name): look at the top few.
+    facts: list[IndexFacts] = []
+    for score, info in scored[: MAX_INDICES_DETAILED * 2]:
+        keywords = [n for n, f in info.fields.items() if f.es_type == "keyword" and not f.multi_valued]
+        values = _category_values(store, info, keywords)
+        field_facts = {}
+        mentioned: set[str] = set()
+        for name, field_info in info.fields.items():
+            known = values.get(name, [])
+            matched = {v for v in known if _mentions(question, v)}
+            mentioned |= matched
+            field_facts[name] = FieldFacts(field_info, known, matched)
+        facts.append(IndexFacts(info, score + 4 * len(mentioned), _pick_fields(field_facts, wanted, policy), 0))
+    facts.sort(key=lambda f: (-f.score, f.info.name))
+    detailed = facts[:MAX_INDICES_DETAILED]
+    for item in detailed:
+        item.hidden_fields = len(item.info.fields) - len(item.fields)
+    return detailed
+
+
+def _pick_fields(facts: Mapping[str, FieldFacts], wanted: set[str], policy: FieldPolicy) -> list[FieldFacts]:
+    def rank(name: str) -> tuple[int, str]:
+        fact = facts[name]
+        if name == "@timestamp":
+            return (0, name)
+        if fact.matched:
+            return (1, name)
+        if wanted & _name_words(name):
+            return (2, name)
+        if name in _GENERALLY_USEFUL:
+            return (3, name)
+        if name.startswith(_BOOKKEEPING):
+            return (5, name)
+        return (4, name)
+
+    ordered = sorted(facts, key=rank)
+    chosen = [facts[name] for name in ordered[:MAX_FIELDS_PER_INDEX]]
+    for fact in chosen:
+        # Only values the model is allowed to see in clear are shown.
+        if not (policy.is_allowed(fact.info.name) and not policy.is_anonymized(fact.info.name)):
+            fact.values = []
+    return sorted(chosen, key=lambda f: f.info.name)
+
+
+def render_context(all_indices: list[IndexInfo], detailed: list[IndexFacts]) -> str:
+    lines = ["Indices you may query:"]
+    lines.extend(f"- {info.name}" for info in sorted(all_indices, key=lambda i: i.name))
+    for item in detailed:
+        lines.append("")
+        more = f" (and {item.hidden_fields} other fields)" if item.hidden_fields else ""
+        lines.append(f"Fields of {item.info.name}{more}:")
+        for fact in item.fields:
+            line = f"- {fact.info.name} {fact.info.es_type}"
+            if fact.info.multi_valued:
+                line += " (multi-valued)"
+            if fact.values:
+                shown = fact.values[:MAX_VALUES_SHOWN]
+                line += " values: " + ", ".join(shown) + (", ..." if len(fact.values) > len(shown) else "")
+            if fact.matched:
+                line += f" (the question's {', '.join(sorted(fact.matched))} is a value of this field)"
+            lines.append(line)
+    return "\n".join(lines)
