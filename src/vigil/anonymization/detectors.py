@@ -101,10 +101,12 @@ _SECRET_CONTEXT = re.compile(
     )
 )
 
-_SHAPE_HINTS = (
-    "PRIVATE KEY", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "sk-", "eyJ",
-)  # fmt: skip
+# Cheap tests that tell most texts hold no secret, before the expressions above (slow to scan:
+# lookbehinds, case-insensitive words). One search for every vendor prefix (twice as fast as a
+# substring test for each); the words are looked for in the lowered text when it is ASCII (other
+# text may spell them with letters that only match case-insensitively, such as U+017F long s or
+# U+212A Kelvin sign).
+_SHAPE_HINT = re.compile(r"PRIVATE KEY|A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)|gh[pousr]_|github_pat_|xox|sk-|eyJ")
 _CONTEXT_HINTS = ("pass", "pwd", "secret", "key", "token", "credential", "bearer")
 
 
@@ -187,13 +189,10 @@ class DetectorSet:
         found: list[Finding] = []
         for name in self.enabled:
             if name == "secret":
-                # Cheap substring checks first: most texts hold none of these, and the two
-                # expressions are slow to scan (lookbehinds, case-insensitive words).
                 patterns = []
-                if any(hint in text for hint in _SHAPE_HINTS):
+                if _SHAPE_HINT.search(text):
                     patterns.append(_SECRET_SHAPES)
-                lowered = text.lower()
-                if any(hint in lowered for hint in _CONTEXT_HINTS):
+                if not text.isascii() or any(map(text.lower().__contains__, _CONTEXT_HINTS)):
                     patterns.append(_SECRET_CONTEXT)
                 for pattern in patterns:
                     for m in pattern.finditer(text):

@@ -33,14 +33,14 @@ Host names, user names and identifiers are made of these (`web-3` is not `web-30
 
 ## Speed
 
-All known values are compiled into one regular expression shaped as a character trie (one
-alternation of plain values makes Python's `re` try every value at every position), starting
-with the separator before the value so `re` skips through tokens in C (see `_Matcher`). Compiling is
-the expensive part, so values added since the last compilation go into a small second
-expression that is applied first; the main one is rebuilt when the second grows past a quarter
-of a fixed size. A main value that contains a newer value is copied into the small expression too, so the
-longer value still wins. `anonymize_document` joins all free-text values of a document and runs
-the expressions and detectors once over the whole.
+Free text is matched by `KnownValues` (see `known_values.py`): values indexed by their first
+token, no regular expression to compile, so a conversation's stored map is ready in a few
+milliseconds and a new value costs a dict insert. Documents are walked along the policy's
+`FieldNode`s (one dict lookup per key, denied objects skipped whole); the free-text fields of a
+batch of documents are joined and scanned once; and the result for each free-text value is
+remembered while the set of known values does not change (alerts repeat most of their strings:
+rule names, executables, paths), so a warm conversation mostly scans the strings it has not
+seen.
 """
 
 from __future__ import annotations
@@ -48,26 +48,32 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from vigil.anonymization.detectors import DetectorSet
-from vigil.anonymization.policy import FieldPolicy
+from vigil.anonymization.known_values import KnownValues, fold, is_token_char
+from vigil.anonymization.policy import FieldEntry, FieldNode, FieldPolicy
 
 __all__ = ["Anonymizer", "PlaceholderFactory", "uuid_placeholder"]
 
 PlaceholderFactory = Callable[[], str]
 
-_TOKEN_CHAR = re.compile(r"[\w-]")
 _TOKEN = re.compile(r"[\w-]+")
 _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_AFTER = r"(?![\w-])"
 # Joins the free-text values of one document so they are scanned in one pass. A value that
 # contains it, or a replacement that swallows it, is detected by the split count and the values
 # are then done one by one.
 _SEPARATOR = "\x00"
-# Values compiled into the small expression before the main one is rebuilt.
-_PENDING_LIMIT = 48
+# Free-text results remembered per anonymizer (see `_free_results`): bounded, and only for values
+# short enough that repeating is likely.
+_REMEMBER_LIMIT = 20_000
+_REMEMBER_MAX_LENGTH = 2_000
+
+# Exact types of the values a walk treats as scalars without asking anything else.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# A free-text slot of a document being anonymized: (the field's value list, index, raw value).
+_Slot = tuple[list[Any], int, Any]
 
 
 def uuid_placeholder() -> str:
@@ -75,55 +81,39 @@ def uuid_placeholder() -> str:
     return str(uuid.uuid4())
 
 
-def _fold(value: str) -> str:
-    """Case folding for e-mail addresses, one character for one (so trie and lookup agree)."""
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in value)
+def _is_email(value: str) -> bool:
+    return "@" in value and _EMAIL_SHAPE.fullmatch(value) is not None
 
 
-def _is_token_char(ch: str) -> bool:
-    return _TOKEN_CHAR.match(ch) is not None
-
-
-def _char_pattern(ch: str, insensitive: bool) -> str:
-    if insensitive:
-        upper = ch.upper()
-        if len(upper) == 1 and upper != ch:
-            return f"[{re.escape(ch)}{re.escape(upper)}]"
+def _char_pattern(ch: str) -> str:
     return re.escape(ch)
 
 
-def _trie_pattern(exact: Iterable[str], insensitive: Iterable[str]) -> str | None:
-    """One regular expression matching any of the values, longest first, each followed by a
-    token boundary when it ends with a token character. The boundary *before* a value is the
-    caller's business (see `_Matcher`).
-
-    Trie keys are (char, case-insensitive?) pairs; the e-mail addresses (`insensitive`) are
-    inserted folded."""
+def _trie_pattern(values: Iterable[str]) -> str | None:
+    """One regular expression matching any of the values anywhere, longest first (for
+    `deanonymize_text`, where placeholders may be glued to other characters)."""
     root: dict[Any, Any] = {}
-    count = 0
-    for values, ci in ((exact, False), (insensitive, True)):
-        for value in values:
-            if not value:
-                continue
-            node = root
-            for ch in value:
-                node = node.setdefault((ch, ci), {})
-            node[None] = not _is_token_char(value[-1])  # True: the end needs no boundary check
-            count += 1
-    if not count:
+    for value in values:
+        if not value:
+            continue
+        node = root
+        for ch in value:
+            node = node.setdefault(ch, {})
+        node[None] = True
+    if not root:
         return None
 
     def emit(node: dict[Any, Any]) -> str:
         alternatives: list[str] = []
         for key in sorted(k for k in node if k is not None):
-            literal = _char_pattern(*key)
+            literal = _char_pattern(key)
             child = node[key]
             while len(child) == 1 and None not in child:  # compress single-child chains
                 ((next_key, child),) = child.items()
-                literal += _char_pattern(*next_key)
+                literal += _char_pattern(next_key)
             alternatives.append(literal + emit(child))
         if None in node:
-            alternatives.append("" if node[None] else _AFTER)
+            alternatives.append("")
         if len(alternatives) == 1:
             return alternatives[0]
         if alternatives[-1] == "":
@@ -131,42 +121,6 @@ def _trie_pattern(exact: Iterable[str], insensitive: Iterable[str]) -> str | Non
         return "(?:" + "|".join(alternatives) + ")"
 
     return emit(root)
-
-
-class _Matcher:
-    """Compiled tries over some values.
-
-    Values that start with a token character (nearly all) are matched *with the separator
-    before them*: `[^\\w-]` first lets `re` skip through the text in C to the next separator
-    instead of trying the whole expression at every position (twice as fast as a lookbehind);
-    the text is given a leading separator so a value can start it. The rare values that start
-    with a separator themselves need no boundary and have their own expression."""
-
-    __slots__ = ("folded", "other", "pattern", "values")
-
-    def __init__(self, values: Iterable[str], emails: Iterable[str]) -> None:
-        self.values = frozenset(values)
-        self.folded = frozenset(emails)
-        token_start = sorted(v for v in self.values if _is_token_char(v[0]))
-        other = sorted(v for v in self.values if not _is_token_char(v[0]))
-        folded_token_start = sorted(f for f in self.folded if _is_token_char(f[0]))
-        folded_other = sorted(f for f in self.folded if not _is_token_char(f[0]))
-        source = _trie_pattern(token_start, folded_token_start)
-        self.pattern = re.compile(f"[^\\w-](?:{source})") if source else None
-        source = _trie_pattern(other, folded_other)
-        self.other = re.compile(source) if source else None
-
-    def sub(self, text: str, lookup: Callable[[str], str]) -> str:
-        if self.other is not None:
-            text = self.other.sub(lambda m: lookup(m.group()), text)
-        if self.pattern is not None:
-
-            def replace(match: re.Match[str]) -> str:
-                found = match.group()
-                return found[0] + lookup(found[1:])
-
-            text = self.pattern.sub(replace, " " + text)[1:]
-        return text
 
 
 class Anonymizer:
@@ -192,15 +146,15 @@ class Anonymizer:
         self._to_placeholder: dict[str, str] = {}  # original → placeholder (and placeholder → itself)
         self._email_placeholder: dict[str, str] = {}  # folded e-mail → placeholder
         self._new: dict[str, str] = {}
-        self._main = _Matcher((), ())
-        self._pending: list[str] = []  # free-text values not in the main matcher yet
-        self._pending_matcher: _Matcher | None = None
-        self._pending_dirty = False
+        self._known = KnownValues()  # the values replaced inside free text
+        # Bumped whenever a value becomes known: results computed before are stale.
+        self._version = 0
+        self._remembered: dict[Any, Any] = {}  # free-text value → its result, at _remembered_version
+        self._remembered_version = 0
         self._restore: re.Pattern[str] | None = None
         self._restore_dirty = False
         for placeholder, original in (replacements or {}).items():
             self._register(placeholder, str(original))
-        self._rebuild_main()
 
     # -- the map ---------------------------------------------------------------------------
 
@@ -225,8 +179,8 @@ class Anonymizer:
         existing = self._to_placeholder.get(value)
         if existing is not None:
             return existing
-        if "@" in value and _EMAIL_SHAPE.fullmatch(value):
-            existing = self._email_placeholder.get(_fold(value))
+        if _is_email(value):
+            existing = self._email_placeholder.get(fold(value))
             if existing is not None:
                 return existing
         placeholder = self._factory()
@@ -242,56 +196,32 @@ class Anonymizer:
         self._to_original[placeholder] = original
         self._to_placeholder.setdefault(original, placeholder)
         self._to_placeholder[placeholder] = placeholder
-        is_email = "@" in original and _EMAIL_SHAPE.fullmatch(original) is not None
-        if is_email:
-            self._email_placeholder.setdefault(_fold(original), placeholder)
-        if len(original) >= self.min_free_text_length:
-            self._pending.append(original)
-        self._pending_dirty = True
+        self._known.discard(placeholder)  # a placeholder is never replaced
+        eligible = len(original) >= self.min_free_text_length
+        if eligible and original not in self._to_original:
+            self._known.add(original, self._to_placeholder[original])
+        if _is_email(original):
+            folded = fold(original)
+            first = self._email_placeholder.setdefault(folded, placeholder)
+            if eligible:
+                self._known.add_folded(folded, first)
+        self._version += 1
         self._restore_dirty = True
 
-    # -- matchers --------------------------------------------------------------------------
-
-    def _rebuild_main(self) -> None:
-        exact = [v for v in self._to_placeholder if len(v) >= self.min_free_text_length and v not in self._to_original]
-        emails = [e for e in self._email_placeholder if len(e) >= self.min_free_text_length]
-        self._main = _Matcher(exact, emails)
-        self._pending.clear()
-        self._pending_matcher = None
-        self._pending_dirty = False
-
-    def _matchers(self) -> tuple[_Matcher | None, _Matcher]:
-        if self._pending_dirty:
-            self._pending_dirty = False
-            if len(self._pending) > _PENDING_LIMIT:
-                self._rebuild_main()
-            else:
-                pending = set(self._pending)
-                # Main values that contain a pending one must be tried first, or the shorter
-                # pending value would be replaced inside them.
-                main_text = _SEPARATOR.join(self._main.values)
-                containing: set[str] = set()
-                for value in pending:
-                    if value in main_text:
-                        containing.update(v for v in self._main.values if value in v)
-                exact = pending | containing
-                emails = {f for v in exact if "@" in v and (f := _fold(v)) in self._email_placeholder}
-                self._pending_matcher = _Matcher(exact, emails)
-        return self._pending_matcher, self._main
-
-    def _lookup(self, value: str) -> str:
+    def _lookup_whole(self, value: str) -> str | None:
+        """The placeholder of a whole field value (any length), if it is a known value."""
         placeholder = self._to_placeholder.get(value)
-        if placeholder is None:
-            placeholder = self._email_placeholder.get(_fold(value), value)
+        if placeholder is None and "@" in value:
+            placeholder = self._email_placeholder.get(fold(value))
         return placeholder
 
     # -- text ------------------------------------------------------------------------------
 
     def anonymize_text(self, text: str) -> str:
-        """Every known value in `text` replaced by its placeholder (as whole tokens, longest
-        first; values shorter than `min_free_text_length` are left alone), then the detectors:
-        each value they find gets a placeholder too."""
-        text = self._replace_all_known(text)
+        """Every known value in `text` replaced by its placeholder (as whole tokens, leftmost
+        then longest first; values shorter than `min_free_text_length` are left alone), then the
+        detectors: each value they find gets a placeholder too."""
+        text = self._known.replace(text)
         if self.detectors:
             # A detected value is known from then on, also where it appeared before the finding
             # (`x ... password=x`): replace known values again until nothing changes.
@@ -299,14 +229,8 @@ class Anonymizer:
                 replaced = self._apply_detectors(text)
                 if replaced == text:
                     break
-                text = self._replace_all_known(replaced)
+                text = self._known.replace(replaced)
         return text
-
-    def _replace_all_known(self, text: str) -> str:
-        pending, main = self._matchers()
-        if pending is not None:
-            text = pending.sub(text, self._lookup)
-        return main.sub(text, self._lookup)
 
     def _apply_detectors(self, text: str) -> str:
         findings = self.detectors.find(text)
@@ -320,9 +244,9 @@ class Anonymizer:
                 continue
             # Widen a finding that touches a token to cover the whole token when that token is
             # a placeholder: a placeholder is never cut or anonymized again.
-            while start > position and _is_token_char(text[start - 1]):
+            while start > position and is_token_char(text[start - 1]):
                 start -= 1
-            while end < len(text) and _is_token_char(text[end]):
+            while end < len(text) and is_token_char(text[end]):
                 end += 1
             if not any(t in self._to_original for t in _TOKEN.findall(text, start, end)):
                 start, end = finding.start, finding.end
@@ -341,8 +265,8 @@ class Anonymizer:
         """Placeholders back to their originals (anywhere, not only as whole tokens: a model may
         glue a placeholder to other characters)."""
         if self._restore_dirty or self._restore is None:
-            source = _trie_pattern(sorted(self._to_original), ())
-            self._restore = re.compile(source.replace(_AFTER, "")) if source else None
+            source = _trie_pattern(self._to_original)
+            self._restore = re.compile(source) if source else None
             self._restore_dirty = False
         if self._restore is None:
             return text
@@ -366,95 +290,166 @@ class Anonymizer:
         self, documents: Iterable[Mapping[str, Any]], policy: FieldPolicy
     ) -> list[dict[str, list[Any]]]:
         """`anonymize_document` for several documents (a chat turn's alerts): the anonymized
-        values of all of them are collected first, so the matcher is compiled once."""
-        outs: list[dict[str, list[Any]]] = []
-        texts: list[str] = []
-        slots: list[tuple[list[Any], int]] = []
-        rule_for = policy.rule_for
-        known = self._to_placeholder
-        for document in documents:
-            out: dict[str, list[Any]] = {}
-            outs.append(out)
-            leaves: list[tuple[str, Any]] = []
-            _flatten(document, "", policy, leaves)
-            for field, value in leaves:
-                rule = rule_for(field)
-                if not rule.allowed:
-                    continue
-                bucket = out.get(field)
-                if bucket is None:
-                    bucket = out[field] = []
-                if value is None:
-                    bucket.append(None)
-                elif isinstance(value, str):
-                    if rule.anonymized:
-                        bucket.append(self.placeholder_for(value) if value else value)
-                    else:
-                        slots.append((bucket, len(bucket)))
-                        bucket.append(value)
-                        texts.append(value)
-                elif rule.anonymized:
-                    bucket.append(self.placeholder_for(_as_text(value)))
-                elif isinstance(value, int | float) and not isinstance(value, bool):
-                    slots.append((bucket, len(bucket)))
-                    bucket.append(value)
-                else:
-                    bucket.append(value)
-        if not slots:
+        values of all of them are collected first, then their free text is scanned at once."""
+        batch: Sequence[Mapping[str, Any]] = documents if isinstance(documents, list | tuple) else list(documents)
+        root = policy.root
+        remembered = self._remembered if self._remembered_version == self._version else None
+        while True:
+            start = self._version
+            outs: list[dict[str, list[Any]]] = []
+            pending: list[_Slot] = []
+            for document in batch:
+                out: dict[str, list[Any]] = {}
+                self._walk(document, root, out, remembered or {}, pending)
+                outs.append(out)
+            if remembered and self._version != start:
+                remembered = None  # a value became known during the walk: remembered results are stale
+                continue
+            before_free_text = self._version
+            self._fill(pending)
+            if self._version == before_free_text:
+                self._remember(pending)
+            elif remembered:
+                remembered = None  # a detector found a new value, which may be in remembered results
+                continue
             return outs
-        # Now that every anonymized value is known: whole values first, then free text.
-        free: list[tuple[list[Any], int]] = []
-        free_texts: list[str] = []
-        emails = self._email_placeholder
-        for (bucket, index), value in zip(slots, (b[i] for b, i in slots), strict=True):
+
+    def _walk(
+        self,
+        document: Mapping[Any, Any],
+        node: FieldNode,
+        out: dict[str, list[Any]],
+        remembered: dict[Any, Any],
+        pending: list[_Slot],
+    ) -> None:
+        """One object of a document: allowed values into `out` (see `_leaf`). Exact `type(...)
+        is` tests before any `isinstance` (an ABC check costs more than the rest): this is the
+        hot loop."""
+        entries = node.entries
+        for key, item in document.items():
+            entry = entries.get(key) or node.entry(key)
+            kind = type(item)
+            if kind is str:
+                if not entry[1]:
+                    continue
+                # `_leaf` for a string, inlined.
+                bucket = out.get(entry[0])
+                if bucket is None:
+                    bucket = out[entry[0]] = []
+                if entry[2]:
+                    bucket.append((self._to_placeholder.get(item) or self.placeholder_for(item)) if item else item)
+                else:
+                    result = remembered.get(item)
+                    if result is None:
+                        pending.append((bucket, len(bucket), item))
+                        bucket.append(item)
+                    else:
+                        bucket.append(result)
+            elif kind is dict:
+                if entry[3] is not None:
+                    self._walk(item, entry[3], out, remembered, pending)
+            elif kind is list:
+                if entry[1] or entry[3] is not None:
+                    self._walk_list(item, entry, out, remembered, pending)
+            elif kind in _SCALARS:
+                if entry[1]:
+                    self._leaf(item, entry, out, remembered, pending)
+            else:
+                self._walk_list((item,), entry, out, remembered, pending)
+
+    def _walk_list(
+        self,
+        items: Iterable[Any],
+        entry: FieldEntry,
+        out: dict[str, list[Any]],
+        remembered: dict[Any, Any],
+        pending: list[_Slot],
+    ) -> None:
+        """Values of one field: a list's values belong to the list's field, and objects inside
+        it are walked under the list's field, as Elasticsearch flattens them."""
+        for item in items:
+            kind = type(item)
+            if kind in _SCALARS:
+                if entry[1]:
+                    self._leaf(item, entry, out, remembered, pending)
+            elif kind is dict or isinstance(item, Mapping):
+                if entry[3] is not None:
+                    self._walk(item, entry[3], out, remembered, pending)
+            elif kind is list or isinstance(item, list | tuple):
+                self._walk_list(item, entry, out, remembered, pending)
+            elif entry[1]:
+                self._leaf(item, entry, out, remembered, pending)
+
+    def _leaf(
+        self, item: Any, entry: FieldEntry, out: dict[str, list[Any]], remembered: dict[Any, Any], pending: list[_Slot]
+    ) -> None:
+        """One value of an allowed field: None as is; anonymized, its placeholder; a string, its
+        remembered result or pending; a number, pending (it may equal a known value); anything
+        else as is."""
+        bucket = out.get(entry[0])
+        if bucket is None:
+            bucket = out[entry[0]] = []
+        if item is None:
+            bucket.append(None)
+        elif entry[2]:
+            text = _as_text(item)
+            bucket.append(self.placeholder_for(text) if text else text)
+        elif isinstance(item, str):
+            result = remembered.get(item)
+            if result is None:
+                pending.append((bucket, len(bucket), item))
+                bucket.append(item)
+            else:
+                bucket.append(result)
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            pending.append((bucket, len(bucket), item))
+            bucket.append(item)
+        else:
+            bucket.append(item)
+
+    def _fill(self, pending: list[_Slot]) -> None:
+        """The pending values of a batch, now that all its anonymized values are known: whole
+        known values become their placeholders, the other strings are anonymized as free text
+        (all in one scan), numbers equal to a known value become its placeholder."""
+        free: list[_Slot] = []
+        for slot in pending:
+            bucket, index, value = slot
             if isinstance(value, str):
-                placeholder = known.get(value)
-                if placeholder is None and "@" in value:
-                    placeholder = emails.get(_fold(value))
+                placeholder = self._lookup_whole(value)
                 if placeholder is not None:
                     bucket[index] = placeholder
                 else:
-                    free.append((bucket, index))
-                    free_texts.append(value)
+                    free.append(slot)
             else:
-                bucket[index] = known.get(_as_text(value), value)
-        if free_texts:
-            results = self.anonymize_text(_SEPARATOR.join(free_texts)).split(_SEPARATOR)
-            if len(results) != len(free_texts):
-                results = [self.anonymize_text(t) for t in free_texts]
-            for (bucket, index), result in zip(free, results, strict=True):
-                bucket[index] = result
-        return outs
+                bucket[index] = self._to_placeholder.get(_as_text(value), value)
+        if not free:
+            return
+        # Each distinct text once (alerts of a batch repeat most of their strings); a text's
+        # result does not depend on where it stands in the joined text.
+        texts = list(dict.fromkeys(value for _, _, value in free))
+        results = self.anonymize_text(_SEPARATOR.join(texts)).split(_SEPARATOR)
+        if len(results) != len(texts):
+            results = [self.anonymize_text(t) for t in texts]
+        result_of = dict(zip(texts, results, strict=True))
+        for bucket, index, value in free:
+            bucket[index] = result_of[value]
+
+    def _remember(self, pending: list[_Slot]) -> None:
+        """Keep the free-text results of a batch for the next ones (valid while no value is added)."""
+        if self._remembered_version != self._version:
+            self._remembered.clear()
+            self._remembered_version = self._version
+        remembered = self._remembered
+        if len(remembered) + len(pending) > _REMEMBER_LIMIT:
+            remembered.clear()
+        for bucket, index, value in pending:
+            if type(value) is str and len(value) <= _REMEMBER_MAX_LENGTH:
+                remembered[value] = bucket[index]
 
 
 def _as_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
-
-
-def _flatten(value: Mapping[str, Any], prefix: str, policy: FieldPolicy, out: list[tuple[str, Any]]) -> None:
-    """(dotted field, scalar) pairs: nested objects flattened, lists expanded (objects inside
-    lists flattened under the list's field, as Elasticsearch does). Objects under which the
-    policy allows nothing are skipped. (`type(...) is` first: this is the hot loop.)"""
-    for key, item in value.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        kind = type(item)
-        if kind is str or kind is int or kind is float or kind is bool or item is None:
-            out.append((name, item))
-        elif kind is dict or isinstance(item, Mapping):
-            if policy.allows_under(name + "."):
-                _flatten(item, name, policy, out)
-        elif kind is list or isinstance(item, tuple):
-            _flatten_list(item, name, policy, out)
-        else:
-            out.append((name, item))
-
-
-def _flatten_list(items: Iterable[Any], name: str, policy: FieldPolicy, out: list[tuple[str, Any]]) -> None:
-    for item in items:
-        if isinstance(item, Mapping):
-            if policy.allows_under(name + "."):
-                _flatten(item, name, policy, out)
-        elif isinstance(item, list | tuple):
-            _flatten_list(item, name, policy, out)
-        else:
-            out.append((name, item))
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)  # what json.dumps writes, faster
+    return json.dumps(value, default=str)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["DEFAULT_FIELD_RULES", "FieldPolicy", "FieldRule"]
+__all__ = ["DEFAULT_FIELD_RULES", "FieldNode", "FieldPolicy", "FieldRule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +29,40 @@ class FieldRule:
 
 _DENIED = FieldRule(field="", allowed=False, anonymized=False)
 
+# What the policy says about one key of an object: (dotted field name, allowed, allowed and
+# anonymized, the node of the object under it or None when nothing under it may be sent).
+FieldEntry = tuple[str, bool, bool, "FieldNode | None"]
+
+
+class FieldNode:
+    """The policy's decisions for the keys of one object of a document (the root, `host.`...),
+    filled in as keys are met: a document walk looks each key up in one dict instead of building
+    dotted names and matching rules for every field of every alert."""
+
+    __slots__ = ("entries", "policy", "prefix")
+
+    def __init__(self, policy: FieldPolicy, prefix: str) -> None:
+        self.policy = policy
+        self.prefix = prefix  # "" or a dotted name ending in "."
+        self.entries: dict[Any, FieldEntry] = {}
+
+    def entry(self, key: Any) -> FieldEntry:
+        """The decisions for `key` (a dotted key such as `host.name` at the root works too)."""
+        found = self.entries.get(key)
+        if found is None:
+            name = f"{self.prefix}{key}"
+            rule = self.policy.rule_for(name)
+            under = name + "."
+            child = FieldNode(self.policy, under) if self.policy.allows_under(under) else None
+            found = self.entries[key] = (name, rule.allowed, rule.allowed and rule.anonymized, child)
+        return found
+
 
 class FieldPolicy:
     """An immutable set of field rules; decisions are cached per field name (policies are
     consulted once per field of every alert, so this is on the hot path)."""
 
-    __slots__ = ("_cache", "_exact", "_patterns", "_under", "rules")
+    __slots__ = ("_cache", "_exact", "_overridden", "_patterns", "_root", "_under", "rules")
 
     def __init__(self, rules: Mapping[str, FieldRule]) -> None:
         self.rules: Mapping[str, FieldRule] = dict(rules)
@@ -49,6 +78,8 @@ class FieldPolicy:
         self._patterns: tuple[tuple[str, FieldRule], ...] = tuple(patterns)
         self._cache: dict[str, FieldRule] = {}
         self._under: dict[str, bool] = {}
+        self._root: FieldNode | None = None
+        self._overridden: dict[frozenset[str], FieldPolicy] = {}
 
     @classmethod
     def from_rules(cls, rules: Iterable[FieldRule]) -> FieldPolicy:
@@ -58,6 +89,13 @@ class FieldPolicy:
     @classmethod
     def default(cls) -> FieldPolicy:
         return cls.from_rules(DEFAULT_FIELD_RULES)
+
+    @property
+    def root(self) -> FieldNode:
+        """The decisions for the top-level keys of a document (see `FieldNode`)."""
+        if self._root is None:
+            self._root = FieldNode(self, "")
+        return self._root
 
     def rule_for(self, field: str) -> FieldRule:
         """The rule that applies to `field`; a denying rule when none does."""
@@ -95,10 +133,16 @@ class FieldPolicy:
     def with_overrides(self, fields_to_anonymize: Iterable[str]) -> FieldPolicy:
         """Kibana's per-message `fields_to_anonymize`: each listed field becomes allowed AND
         anonymized (for the message it came with); the other rules are unchanged."""
-        overrides = {f: FieldRule(field=f, allowed=True, anonymized=True) for f in fields_to_anonymize}
-        if not overrides:
+        key = frozenset(fields_to_anonymize)
+        if not key:
             return self
-        return FieldPolicy({**self.rules, **overrides})
+        # Every message of a conversation may carry the same list: one derived policy (and its
+        # cached decisions) for each distinct list.
+        derived = self._overridden.get(key)
+        if derived is None:
+            overrides = {f: FieldRule(field=f, allowed=True, anonymized=True) for f in sorted(key)}
+            derived = self._overridden[key] = FieldPolicy({**self.rules, **overrides})
+        return derived
 
 
 def _rules(anonymized: bool, *fields: str) -> tuple[FieldRule, ...]:
