@@ -67,6 +67,9 @@ DATASETS: dict[str, Dataset] = {
         Dataset("ul_logs", "ul_logs.csv", "mapping-ul_logs.json"),
         _SAMPLE_DATA,
         _variant(_SAMPLE_DATA, "sample_data_str", type_overrides={"client_ip": "keyword"}),
+        _variant(
+            _SAMPLE_DATA, "sample_data_ts_long", data="sample_data_ts_long.csv", type_overrides={"@timestamp": "long"}
+        ),
         Dataset("mv_sample_data", "mv_sample_data.csv"),
         Dataset("mv_sample", "mv_sample.csv", "mapping-mv_sample.json"),
         Dataset("addresses", "addresses.csv", "mapping-addresses.json"),

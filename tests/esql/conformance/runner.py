@@ -54,7 +54,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 def failure_group(kind: str, message: str) -> str:
     """A failure message with positions, names and numbers blanked, to group alike failures."""
-    normalized = _NUMBER.sub("N", _BRACKETED.sub("[...]", _POSITION.sub("", message)))
+    one_line = " ".join(message.split())
+    normalized = _NUMBER.sub("N", _BRACKETED.sub("[...]", _POSITION.sub("", one_line)))
     return f"{kind}: {normalized[:160]}"
 
 
