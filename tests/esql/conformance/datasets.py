@@ -71,6 +71,7 @@ DATASETS: dict[str, Dataset] = {
             _SAMPLE_DATA, "sample_data_ts_long", data="sample_data_ts_long.csv", type_overrides={"@timestamp": "long"}
         ),
         Dataset("mv_sample_data", "mv_sample_data.csv"),
+        Dataset("logs", "logs.csv"),
         Dataset("mv_sample", "mv_sample.csv", "mapping-mv_sample.json"),
         Dataset("addresses", "addresses.csv", "mapping-addresses.json"),
         Dataset("wide", "wide.csv", "mapping-wide.json"),
