@@ -75,6 +75,14 @@ DATASETS: dict[str, Dataset] = {
         Dataset("mv_sample", "mv_sample.csv", "mapping-mv_sample.json"),
         Dataset("addresses", "addresses.csv", "mapping-addresses.json"),
         Dataset("wide", "wide.csv", "mapping-wide.json"),
+        # Empty indices (`.noData()` upstream): only their mappings matter to the tests.
+        Dataset("firewall_logs", None, "mapping-firewall_logs.json"),
+        Dataset("threat_list", None, "mapping-threat_list.json", "lookup-settings.json"),
+        Dataset("app_logs", None, "mapping-app_logs.json"),
+        Dataset("service_owners", None, "mapping-service_owners.json", "lookup-settings.json"),
+        Dataset("system_metrics", None, "mapping-system_metrics.json"),
+        Dataset("host_inventory", None, "mapping-host_inventory.json", "lookup-settings.json"),
+        Dataset("ownerships", None, "mapping-ownerships.json", "lookup-settings.json"),
     ]
 }
 
