@@ -49,6 +49,24 @@ class PreconfiguredConnector(BaseModel):
     secrets: dict[str, SecretStr] = Field(default_factory=dict, description="Type-specific secrets.")
 
 
+class EmbeddingModelConfig(BaseModel):
+    """An embedding model a knowledge base may use besides the embedded one (docs/knowledge-base.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["openai", "bedrock"] = Field(
+        description="`openai`: any OpenAI-compatible /v1/embeddings API; `bedrock`: Amazon Bedrock (Titan, Cohere)."
+    )
+    model: str = Field(description="Model name, e.g. `text-embedding-3-small` or `amazon.titan-embed-text-v2:0`.")
+    url: str | None = Field(None, description="Base URL (`https://api.openai.com/v1`); Bedrock: endpoint override.")
+    api_key: SecretStr | None = Field(None, description="Bearer key of an OpenAI-compatible API.")
+    region: str | None = Field(None, description="Bedrock region.")
+    access_key: SecretStr | None = Field(None, description="Bedrock access key (default: the AWS credential chain).")
+    secret_key: SecretStr | None = Field(None, description="Bedrock secret key.")
+    dimensions: int | None = Field(None, ge=1, description="Vector size to ask for, when the model supports it.")
+    batch_size: int = Field(64, ge=1, le=2048, description="Texts per request.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="forbid")
 
@@ -151,6 +169,40 @@ class Settings(BaseSettings):
     )
     esql_tool_max_rows: int = Field(
         20, ge=1, le=1000, description="Rows of a query result the model sees (the chart keeps every row)."
+    )
+    knowledge_base_auto_setup: bool = Field(
+        True,
+        description="Set up the knowledge base at start-up: load (or update) the built-in reference content and "
+        "embed what is not embedded yet, in the background.",
+    )
+    knowledge_base_embedding_model: str = Field(
+        "vigil-minilm",
+        description="Embedding model of a space's knowledge base until its setup names another (`modelId`): "
+        "`vigil-minilm` (embedded all-MiniLM-L6-v2) or a name from knowledge_base_embedding_models.",
+    )
+    knowledge_base_embedding_models: dict[str, EmbeddingModelConfig] = Field(
+        default_factory=dict, description="Further embedding models, by name (OpenAI-compatible or Bedrock)."
+    )
+    knowledge_base_docs_dir: Path | None = Field(
+        None,
+        description="Markdown files loaded as the built-in `vigil-docs` collection. Default: the docs/ folder of "
+        "the Vigil checkout, when there is one.",
+    )
+    knowledge_base_passages: int = Field(
+        5, ge=1, le=50, description="Passages a knowledge base retrieval returns to the assistant."
+    )
+    knowledge_base_required_max_chars: int = Field(
+        8000,
+        ge=0,
+        description="Most characters of `required` entries added to every conversation's context; the newest "
+        "entries win when they do not all fit.",
+    )
+    knowledge_base_context_passages: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="For models without native tool calls (the embedded model), passages retrieved for the "
+        "question and put in the context up front, and listed as the answer's sources. 0 turns this off.",
     )
     data_store_path: Path | None = Field(
         None, description="DuckDB file holding ingested documents (the data plane). Default data_dir/data.duckdb."

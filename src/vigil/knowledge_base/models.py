@@ -106,6 +106,8 @@ class KnowledgeBaseChunk(Base):
     position: Mapped[int] = mapped_column(Integer)
     # Copied from the entry so retrieval filters on the chunk alone.
     owner_id: Mapped[str] = mapped_column(String(64))
+    # The entry's name, indexed apart from the text so a match there weighs more (ids, titles).
+    title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
     search_vector: Mapped[str | None] = mapped_column(SearchVector)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vigil.errors import ServiceUnavailable
 
@@ -26,7 +27,7 @@ MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 _LAYERS = 6
 _HEADS = 12
 _EPS = 1e-12
-_BATCH = 32
+_BATCH = 8  # longer batches only add attention memory traffic on CPU
 
 
 def model_directory() -> Path:
@@ -77,10 +78,9 @@ class _Layer:
             return weights[f"encoder.layer.{index}.{name}"]
 
         # Q, K and V in one matrix multiplication; weights pre-transposed for x @ W.
-        self.qkv_w = np.ascontiguousarray(
-            np.concatenate([w("attention.self.query.weight"), w("attention.self.key.weight"), w("attention.self.value.weight")]).T
-        )
-        self.qkv_b = np.concatenate([w("attention.self.query.bias"), w("attention.self.key.bias"), w("attention.self.value.bias")])
+        parts = ("attention.self.query", "attention.self.key", "attention.self.value")
+        self.qkv_w = np.ascontiguousarray(np.concatenate([w(f"{p}.weight") for p in parts]).T)
+        self.qkv_b = np.concatenate([w(f"{p}.bias") for p in parts])
         self.out_w = np.ascontiguousarray(w("attention.output.dense.weight").T)
         self.out_b = w("attention.output.dense.bias")
         self.ln1 = (w("attention.output.LayerNorm.weight"), w("attention.output.LayerNorm.bias"))
@@ -140,9 +140,12 @@ class MiniLMEncoder:
             encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         result = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
-        for start in range(0, len(order), _BATCH):
-            batch = order[start : start + _BATCH]
-            result[batch] = self._forward([encodings[i] for i in batch])
+        # One BLAS thread: the matrices are small, and OpenBLAS's spinning worker threads slow to a
+        # crawl when the server's other threads (or other processes) hold the cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, len(order), _BATCH):
+                batch = order[start : start + _BATCH]
+                result[batch] = self._forward([encodings[i] for i in batch])
         return result
 
     def _forward(self, sequences: list[list[int]]) -> np.ndarray:

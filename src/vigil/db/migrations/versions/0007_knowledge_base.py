@@ -20,18 +20,19 @@ depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
-# FTS5 over kb_chunks.text (external content: the text is stored once, in kb_chunks). Porter
+# FTS5 over kb_chunks' title and text (external content: stored once, in kb_chunks). Porter
 # stemming so "dumping" finds "dumped"; diacritics folded.
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE kb_chunks_fts USING fts5(text, content='kb_chunks', content_rowid='id', "
+    "CREATE VIRTUAL TABLE kb_chunks_fts USING fts5(title, text, content='kb_chunks', content_rowid='id', "
     "tokenize='porter unicode61 remove_diacritics 2')",
     "CREATE TRIGGER kb_chunks_fts_insert AFTER INSERT ON kb_chunks BEGIN "
-    "INSERT INTO kb_chunks_fts(rowid, text) VALUES (new.id, new.text); END",
+    "INSERT INTO kb_chunks_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
     "CREATE TRIGGER kb_chunks_fts_delete AFTER DELETE ON kb_chunks BEGIN "
-    "INSERT INTO kb_chunks_fts(kb_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
-    "CREATE TRIGGER kb_chunks_fts_update AFTER UPDATE OF text ON kb_chunks BEGIN "
-    "INSERT INTO kb_chunks_fts(kb_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); "
-    "INSERT INTO kb_chunks_fts(rowid, text) VALUES (new.id, new.text); END",
+    "INSERT INTO kb_chunks_fts(kb_chunks_fts, rowid, title, text) "
+    "VALUES ('delete', old.id, old.title, old.text); END",
+    "CREATE TRIGGER kb_chunks_fts_update AFTER UPDATE OF title, text ON kb_chunks BEGIN "
+    "INSERT INTO kb_chunks_fts(kb_chunks_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    "INSERT INTO kb_chunks_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
 ]
 
 
@@ -104,6 +105,7 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.String(length=255), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("owner_id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("text_hash", sa.String(length=64), nullable=False),
         sa.Column("search_vector", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=True),

@@ -1,0 +1,264 @@
+"""Full-text retrieval of chunks: SQLite FTS5 (BM25) or PostgreSQL text search (ts_rank_cd).
+
+The user's words are never passed as query syntax: each becomes a quoted FTS5 phrase or a
+`plainto_tsquery` of its own, OR-ed together, so any text is a valid query and ranking, not
+matching every word, decides. Common English words are dropped first: they would match most
+chunks and make ranking slow without telling anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+MAX_QUERY_WORDS = 32
+# A query word found in an entry's name (an ATT&CK id, a runbook title) counts this many times
+# one found in its text (FTS5 bm25 column weight; PostgreSQL uses its A/B weights).
+TITLE_WEIGHT = 5.0
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "tell",
+        "know",
+        "please",
+        "explain",
+        "describe",
+        "give",
+        "show",
+        "list",
+        "find",
+    ]
+)
+
+_PIECE = re.compile(r"[^\W_]+")
+_EDGE_PUNCTUATION = "\"'`()[]{}<>,;:!?*"
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    chunk_id: int
+    score: float  # higher is better on both backends
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query worth searching for: lowercased, unique, stop words and punctuation
+    around them removed (a word like `T1059.001` or `srv-win-s1-rsa` stays whole)."""
+    words: list[str] = []
+    for raw in query.lower().split():
+        word = raw.strip(_EDGE_PUNCTUATION).rstrip(".")
+        if not word or word in STOPWORDS or not _PIECE.search(word):
+            continue
+        if word not in words:
+            words.append(word)
+        if len(words) == MAX_QUERY_WORDS:
+            break
+    return words
+
+
+def fts5_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for free text; None when nothing is left to search for.
+
+    A compound word (`t1059.001`) is searched as its pieces and as the phrase of them, so an exact
+    occurrence ranks above chunks that only share a piece."""
+    clauses: list[str] = []
+    for word in query_words(query):
+        pieces = _PIECE.findall(word)
+        if len(pieces) > 1:
+            clauses.append('"' + " ".join(pieces) + '"')
+        clauses.extend(f'"{piece}"' for piece in pieces)
+    unique = list(dict.fromkeys(clauses))
+    return " OR ".join(unique) if unique else None
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    namespaces: Sequence[str],
+    owners: Sequence[str],
+    limit: int,
+) -> list[LexicalHit]:
+    """The best `limit` chunks of the given namespaces whose owner is one of `owners`."""
+    if limit <= 0 or not namespaces:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _search_postgres(session, query, namespaces, owners, limit)
+    return _search_sqlite(session, query, namespaces, owners, limit)
+
+
+_SQLITE_SEARCH = text(
+    "SELECT c.id AS id, bm25(kb_chunks_fts, :title_weight, 1.0) AS rank FROM kb_chunks_fts "
+    "JOIN kb_chunks AS c ON c.id = kb_chunks_fts.rowid "
+    "WHERE kb_chunks_fts MATCH :match AND c.namespace IN :namespaces AND c.owner_id IN :owners "
+    "ORDER BY rank LIMIT :limit"
+).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
+
+
+def _search_sqlite(
+    session: Session, query: str, namespaces: Sequence[str], owners: Sequence[str], limit: int
+) -> list[LexicalHit]:
+    match = fts5_match(query)
+    if match is None:
+        return []
+    rows = session.execute(
+        _SQLITE_SEARCH,
+        {
+            "match": match,
+            "namespaces": list(namespaces),
+            "owners": list(owners),
+            "limit": limit,
+            "title_weight": TITLE_WEIGHT,
+        },
+    )
+    # FTS5's bm25() is negative, lower is better.
+    return [LexicalHit(int(row.id), -float(row.rank)) for row in rows]
+
+
+def _search_postgres(
+    session: Session, query: str, namespaces: Sequence[str], owners: Sequence[str], limit: int
+) -> list[LexicalHit]:
+    words = query_words(query)
+    if not words:
+        return []
+    # One plainto_tsquery per word, OR-ed: PostgreSQL's own parser splits each word exactly as it
+    # split the documents (it keeps `t1059.001` whole, for example).
+    parts = " || ".join(f"plainto_tsquery('english', :w{i})" for i in range(len(words)))
+    statement = text(
+        f"SELECT c.id AS id, ts_rank_cd(c.search_vector, q.query) AS rank "
+        f"FROM kb_chunks AS c, (SELECT {parts} AS query) AS q "
+        "WHERE c.search_vector @@ q.query AND c.namespace IN :namespaces AND c.owner_id IN :owners "
+        "ORDER BY rank DESC, c.id LIMIT :limit"
+    ).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
+    params: dict[str, object] = {f"w{i}": word for i, word in enumerate(words)}
+    params.update({"namespaces": list(namespaces), "owners": list(owners), "limit": limit})
+    return [LexicalHit(int(row.id), float(row.rank)) for row in session.execute(statement, params)]

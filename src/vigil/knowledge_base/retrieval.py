@@ -1,0 +1,127 @@
+"""Hybrid retrieval: full-text and dense candidates fused by rank, one passage per entry.
+
+Both retrievers see only what the caller may read (their own and the space's entries, and the
+built-in content unless the space turned it off). Dense retrieval needs the space's embedding
+model; when it is unavailable (not installed, provider down) retrieval falls back to full-text
+alone and says so in the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.knowledge_base import lexical
+from vigil.knowledge_base.dense import DenseHit, DenseIndex
+from vigil.knowledge_base.fusion import reciprocal_rank_fusion
+from vigil.knowledge_base.models import KnowledgeBaseChunk, KnowledgeBaseEntry
+from vigil.knowledge_base.service import entries_by_ids
+
+logger = logging.getLogger("vigil.knowledge_base")
+
+Mode = Literal["hybrid", "lexical", "dense"]
+# Candidates each retriever contributes before fusion.
+CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Passage:
+    entry_id: str
+    namespace: str
+    name: str
+    text: str  # the matching chunk
+    source: str
+    url: str | None
+    collection: str | None
+    score: float
+
+
+@dataclass
+class Retrieval:
+    passages: list[Passage] = field(default_factory=list)
+    dense_used: bool = False
+    note: str | None = None  # why dense retrieval was skipped, for logs and tool results
+
+
+def _collapse(session: Session, ranked_chunks: Sequence[tuple[int, float]], limit: int) -> list[Passage]:
+    """The best chunk of each entry, in fused order, up to `limit` entries."""
+    chunk = KnowledgeBaseChunk
+    ids = [chunk_id for chunk_id, _ in ranked_chunks]
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(chunk.id, chunk.namespace, chunk.entry_id, chunk.text).where(chunk.id.in_(ids))
+        )
+    }
+    chosen: list[tuple[tuple[str, str], str, float]] = []
+    seen: set[tuple[str, str]] = set()
+    for chunk_id, score in ranked_chunks:
+        row = rows.get(chunk_id)
+        if row is None:
+            continue  # deleted since it was ranked
+        key = (row.namespace, row.entry_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append((key, row.text, score))
+        if len(chosen) == limit:
+            break
+    entries: dict[tuple[str, str], KnowledgeBaseEntry] = entries_by_ids(session, [key for key, _, _ in chosen])
+    passages = []
+    for key, passage, score in chosen:
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        passages.append(
+            Passage(
+                entry_id=entry.id,
+                namespace=entry.namespace,
+                name=entry.name,
+                text=passage,
+                source=entry.source or "",
+                url=entry.url,
+                collection=entry.collection,
+                score=score,
+            )
+        )
+    return passages
+
+
+def retrieve(
+    session: Session,
+    query: str,
+    *,
+    namespaces: Sequence[str],
+    owners: Sequence[str],
+    limit: int,
+    mode: Mode = "hybrid",
+    dense_index: DenseIndex | None = None,
+    query_vector: np.ndarray | None = None,
+    dense_note: str | None = None,
+) -> Retrieval:
+    """`dense_index` and `query_vector` are given when the space's model is usable."""
+    result = Retrieval(note=dense_note)
+    lexical_hits: list[lexical.LexicalHit] = []
+    if mode != "dense":
+        lexical_hits = lexical.search(session, query, namespaces=namespaces, owners=owners, limit=CANDIDATES)
+    dense_hits: list[DenseHit] = []
+    if mode != "lexical" and dense_index is not None and query_vector is not None:
+        dense_index.refresh(session)
+        dense_hits = dense_index.search(query_vector, owners, CANDIDATES)
+        result.dense_used = True
+    if mode == "lexical":
+        ranked = [(hit.chunk_id, hit.score) for hit in lexical_hits]
+    elif mode == "dense":
+        ranked = [(hit.chunk_id, hit.score) for hit in dense_hits]
+    else:
+        ranked = reciprocal_rank_fusion([[h.chunk_id for h in lexical_hits], [h.chunk_id for h in dense_hits]])
+    result.passages = _collapse(session, ranked, limit)
+    return result
