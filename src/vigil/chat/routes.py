@@ -134,6 +134,9 @@ async def chat_complete(
         "replacements": prepared.redactor.anonymizer.replacements,
         "status": "ok",
     }
+    if outcome.references:
+        # Kibana's static response carries the answer's citations, so a client can render links.
+        response["metadata"] = {"contentReferences": outcome.references}
     if prepared.conversation_id:
         response["conversationId"] = prepared.conversation_id
     return response

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vigil.conversations.schemas import NonEmptyString
+from vigil.conversations.schemas import MessageMetadata, NonEmptyString
 from vigil.validation import reject_nul
 
 
@@ -56,4 +56,5 @@ class ChatCompleteResponse(BaseModel):
     trace_data: TraceData
     replacements: dict[str, str]
     status: Literal["ok"]
+    metadata: MessageMetadata | None = None  # the answer's citations (contentReferences)
     conversationId: str | None = None
