@@ -15,7 +15,13 @@ from tests.esql.conformance.expected import SpecFormatError, parse_expected, tok
 from tests.esql.conformance.runner import failure_group, kit_tests
 from tests.esql.conformance.scope import OUT_OF_SCOPE, indices_read, skip_reason
 from tests.esql.conformance.spec import SpecSyntaxError, parse_spec
-from tests.esql.conformance.values import canonical_ip, java_double_str, parse_date_millis
+from tests.esql.conformance.values import (
+    SpecValueError,
+    canonical_ip,
+    format_date_millis,
+    java_double_str,
+    parse_date_millis,
+)
 
 pytestmark = pytest.mark.backend_independent
 
@@ -128,6 +134,11 @@ def test_doubles_render_as_java_does(value: float, text: str) -> None:
 def test_dates_and_ips_normalize_like_elasticsearch() -> None:
     assert parse_date_millis("1970-01-01T00:00:01.5Z") == 1500
     assert parse_date_millis("1970-01-01T01:00:00+01:00") == 0
+    assert format_date_millis(parse_date_millis("-0006-01-01")) == "-0006-01-01T00:00:00.000Z"
+    assert format_date_millis(parse_date_millis("0000-12-01T10:00:00Z")) == "0000-12-01T10:00:00.000Z"
+    assert format_date_millis(parse_date_millis("2024-02-29T23:59:59.999Z")) == "2024-02-29T23:59:59.999Z"
+    with pytest.raises(SpecValueError):
+        parse_date_millis("2023-02-29")
     assert canonical_ip("::FFFF:10.0.0.1") == "10.0.0.1"
     assert canonical_ip("fe80:0000:0:0:0:0:0:0001") == "fe80::1"
 

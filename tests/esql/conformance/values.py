@@ -14,7 +14,6 @@ import math
 import re
 import struct
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -132,14 +131,36 @@ def java_str(value: Any) -> str:
     return str(value)
 
 
-# --- dates -----------------------------------------------------------------------------------
+# --- dates (proleptic Gregorian, years before 1 and after 9999 included, as java.time allows) ---
 
 _DATE = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"(?P<y>[+-]?\d{4,9})-(?P<mo>\d{2})-(?P<d>\d{2})"
     r"(?:T(?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?)?"
     r"(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_MS = 86_400_000
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 (Howard Hinnant's algorithm; Python's floor division handles year <= 0)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    days += 719468
+    era = days // 146097
+    day_of_era = days - era * 146097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    mp = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * mp + 2) // 5 + 1
+    month = mp + (3 if mp < 10 else -9)
+    return year_of_era + era * 400 + (month <= 2), month, day
 
 
 def parse_date_millis(text: str) -> int:
@@ -148,19 +169,14 @@ def parse_date_millis(text: str) -> int:
     if not match:
         raise SpecValueError(f"cannot parse date [{text}]")
     parts = match.groupdict()
-    try:
-        moment = datetime(
-            int(parts["y"]),
-            int(parts["mo"]),
-            int(parts["d"]),
-            int(parts["h"] or 0),
-            int(parts["mi"] or 0),
-            int(parts["s"] or 0),
-            tzinfo=UTC,
-        )
-    except ValueError as err:
-        raise SpecValueError(f"cannot parse date [{text}]: {err}") from err
-    millis = (moment - _EPOCH) // timedelta(milliseconds=1) + int((parts["f"] or "0").ljust(9, "0")[:3])
+    year, month, day = int(parts["y"]), int(parts["mo"]), int(parts["d"])
+    hour, minute, second = int(parts["h"] or 0), int(parts["mi"] or 0), int(parts["s"] or 0)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 60):
+        raise SpecValueError(f"cannot parse date [{text}]")
+    if _civil_from_days(_days_from_civil(year, month, day)) != (year, month, day):
+        raise SpecValueError(f"cannot parse date [{text}]: no such day")
+    millis = _days_from_civil(year, month, day) * _DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000
+    millis += int((parts["f"] or "0").ljust(9, "0")[:3])
     zone = parts["z"]
     if zone and zone != "Z":
         digits = zone[1:].replace(":", "")
@@ -170,9 +186,19 @@ def parse_date_millis(text: str) -> int:
 
 
 def format_date_millis(millis: int) -> str:
-    """`UTC_DATE_TIME_FORMATTER.formatMillis`: 2024-01-31T12:00:00.000Z."""
-    moment = _EPOCH + timedelta(milliseconds=millis)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """`UTC_DATE_TIME_FORMATTER.formatMillis`: 2024-01-31T12:00:00.000Z (-0006-01-01... before year 0)."""
+    days, rest = divmod(millis, _DAY_MS)
+    year, month, day = _civil_from_days(days)
+    seconds, ms = divmod(rest, 1000)
+    if year < 0:
+        year_text = f"-{-year:04d}"
+    elif year > 9999:
+        year_text = f"+{year}"
+    else:
+        year_text = f"{year:04d}"
+    return (
+        f"{year_text}-{month:02d}-{day:02d}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{ms:03d}Z"
+    )
 
 
 # --- IPs -------------------------------------------------------------------------------------
