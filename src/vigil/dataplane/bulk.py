@@ -152,18 +152,7 @@ def _write_op(
             else "Validation Failed: 1: if _id is specified it must not be empty;"
         )
         return WriteOp(op_type, index, doc_id, None, error)
-    try:
-        document = orjson.loads(source)
-    except orjson.JSONDecodeError as exc:
-        error = DocumentParsingError(
-            f"[1:{exc.colno}] failed to parse",
-            {"type": "x_content_parse_exception", "reason": f"[1:{exc.colno}] {exc.msg}"},
-        )
-        return WriteOp(op_type, index, doc_id, None, error)
-    if not isinstance(document, dict):
-        error = DocumentParsingError("[1:1] failed to parse: Malformed content, must start with an object")
-        return WriteOp(op_type, index, doc_id, None, error)
-    return WriteOp(op_type, index, doc_id, document)
+    return WriteOp(op_type, index, doc_id, None, raw=source)
 
 
 def error_body(error: VigilError, index: str | None) -> dict[str, Any]:

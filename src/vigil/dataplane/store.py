@@ -31,12 +31,14 @@ import orjson
 import pyarrow as pa
 
 from vigil.dataplane.catalog import FieldInfo, IndexInfo
+from vigil.dataplane.columnar import ColumnarPlan, convert_batch, insert_converted
 from vigil.dataplane.documents import RowBuilder
 from vigil.dataplane.errors import (
     DocumentParsingError,
     IllegalArgumentError,
     IndexAlreadyExistsError,
     IndexNotFoundError,
+    VersionConflictError,
 )
 from vigil.dataplane.mapping import FieldMapping, IndexMapping
 from vigil.dataplane.names import is_data_stream_name, resolve_names, validate_index_name
@@ -87,6 +89,11 @@ def new_document_id() -> str:
     return base64.urlsafe_b64encode(os.urandom(15)).decode()
 
 
+def new_document_ids(count: int) -> list[str]:
+    text = base64.urlsafe_b64encode(os.urandom(15 * count)).decode()
+    return [text[i : i + 20] for i in range(0, 20 * count, 20)]
+
+
 @dataclass(frozen=True)
 class WriteOp:
     """One bulk action: write `source` to `index` (`error` set: the action already failed)."""
@@ -96,6 +103,7 @@ class WriteOp:
     doc_id: str | None
     source: Mapping[str, Any] | None
     error: VigilError | None = None
+    raw: bytes | None = None  # the source as sent (bulk): parsed by DuckDB or, failing that, orjson
     action_name: str | None = None  # the bulk action as sent, when not op_type (update, delete)
 
 
@@ -195,6 +203,7 @@ class DataStore:
         self._write_lock = threading.RLock()
         self._states: dict[str, _IndexState] = {}
         self.catalog = StoreCatalog()
+        self._plans: dict[str, ColumnarPlan] = {}
         self._closed = False
         self._load()
 
@@ -362,6 +371,17 @@ class DataStore:
         with self._write_lock:
             return _BatchWriter(self, ops).run()
 
+    def _columnar_plan(self, state: _IndexState) -> ColumnarPlan | None:
+        """The conversion SQL for the index's current mapping (cached: mappings are immutable)."""
+        plan = self._plans.get(state.name)
+        if plan is None or plan.mapping is not state.mapping:
+            try:
+                plan = ColumnarPlan(state.mapping, require_timestamp=state.kind == "data_stream")
+            except ValueError:
+                return None
+            self._plans[state.name] = plan
+        return plan
+
     def _transaction(self, work: Any) -> None:
         self._conn.execute("BEGIN TRANSACTION")
         try:
@@ -480,37 +500,96 @@ def _find_column(existing: Mapping[str, str], name: str) -> str | None:
 
 @dataclass
 class _Pending:
-    """Rows of one partition waiting to be inserted."""
+    """Rows of one partition built by RowBuilder, waiting to be inserted."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Converted:
+    """One index's share of a batch converted by DuckDB (columnar.py)."""
+
+    table: str  # temporary table holding the rows
+    plan: ColumnarPlan
+    days: dict[int | None, list[str]]  # partition day -> fields present
+
+
+def parse_source(raw: bytes) -> Mapping[str, Any]:
+    """A bulk source line as a document; DocumentParsingError (this item fails) otherwise."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DocumentParsingError(
+            f"[1:{exc.colno}] failed to parse",
+            {"type": "x_content_parse_exception", "reason": f"[1:{exc.colno}] {exc.msg}"},
+        ) from None
+    if not isinstance(document, dict):
+        raise DocumentParsingError("[1:1] failed to parse: Malformed content, must start with an object")
+    return document
+
+
+# Below this many documents for an index, a batch skips the columnar lane (its set-up costs more).
+_COLUMNAR_MIN_DOCS = 64
 
 
 class _BatchWriter:
-    """One bulk request against the store: plan every op, then one transaction, then publish."""
+    """One bulk request against the store: plan every op, convert (columnar lane, then RowBuilder
+    for what it left), write everything in one transaction, then publish the new state."""
 
     def __init__(self, store: DataStore, ops: Sequence[WriteOp]) -> None:
         self.store = store
         self.ops = ops
         self.results: list[ItemResult | None] = [None] * len(ops)
+        self.targets: dict[int, tuple[_IndexState, str]] = {}  # position -> (index, doc id) of a write
         self.created: dict[str, _IndexState] = {}  # indices this batch creates
         self.builders: dict[str, RowBuilder] = {}
-        self.seq_no: dict[str, int] = {}
         self.pending: dict[str, dict[int | None, _Pending]] = {}
+        self.converted: dict[str, _Converted] = {}
         # explicit ids: (index, id) -> (version, table) as known now (store + this batch)
         self.known_ids: dict[tuple[str, str], tuple[int, str]] = {}
         self.replaced: dict[str, list[str]] = {}  # table -> ids whose old copy is deleted
         self.replaced_ids: dict[str, list[str]] = {}  # index -> ids whose _vigil_ids row is replaced
         self.id_rows: dict[tuple[str, str], tuple[int, str]] = {}
+        self.versions: dict[int, tuple[int, bool]] = {}  # position -> (version, replaced an older copy)
 
     def run(self) -> list[ItemResult]:
+        self.initial_seq_no = {name: state.seq_no for name, state in self.store._states.items()}
         self._load_explicit_ids()
+        columnar: dict[str, list[int]] = {}
+        sequential: list[int] = []
         for position, op in enumerate(self.ops):
-            self.results[position] = self._plan(op)
-        if any(self.pending.values()) or self.created:
-            self.store._transaction(self._apply)
+            if op.error is not None:
+                self.results[position] = ItemResult(
+                    op.op_type, op.index, op.doc_id, op.error.status_code, error=op.error
+                )
+                continue
+            try:
+                state = self._target(op.index, op.op_type)
+            except VigilError as exc:
+                self.results[position] = ItemResult(op.op_type, op.index, op.doc_id, exc.status_code, error=exc)
+                continue
+            self.targets[position] = (state, op.doc_id if op.doc_id is not None else "")
+            if op.doc_id is None and op.raw is not None and state.mapping.fields:
+                columnar.setdefault(state.name, []).append(position)
+            else:
+                sequential.append(position)
+        try:
+            # Conversions first, outside the transaction: a failed statement would abort it.
+            slow = set(sequential)
+            for index, positions in columnar.items():
+                if len(positions) < _COLUMNAR_MIN_DOCS:
+                    slow.update(positions)
+                else:
+                    slow.update(self._convert_columnar(index, positions))
+            for position in sorted(slow):
+                self._plan(position)
+            if any(self.pending.values()) or self.created or self.converted:
+                self.store._transaction(self._apply)
+        finally:
+            for converted in self.converted.values():
+                self.store._conn.execute(f"DROP TABLE IF EXISTS {converted.table}")
         self._publish()
-        return [result for result in self.results if result is not None]
+        return self._finish()
 
     # ---- planning ----------------------------------------------------------------------------
     def _load_explicit_ids(self) -> None:
@@ -546,52 +625,59 @@ class _BatchWriter:
             raise IllegalArgumentError("only write ops with an op_type of create are allowed in data streams")
         return existing
 
-    def _plan(self, op: WriteOp) -> ItemResult:
-        if op.error is not None:
-            return ItemResult(op.op_type, op.index, op.doc_id, op.error.status_code, error=op.error)
-        try:
-            state = self._target(op.index, op.op_type)
-        except VigilError as exc:
-            return ItemResult(op.op_type, op.index, op.doc_id, exc.status_code, error=exc)
-        doc_id = op.doc_id if op.doc_id is not None else new_document_id()
+    def _convert_columnar(self, index: str, positions: list[int]) -> set[int]:
+        state = self._state(index)
+        plan = self.store._columnar_plan(state)
+        if plan is None:
+            return set(positions)
+        ids = new_document_ids(len(positions))
+        for position, doc_id in zip(positions, ids, strict=True):
+            self.targets[position] = (state, doc_id)
+        table = f"_vigil_converted_{len(self.converted)}"
+        sources = [self.ops[position].raw or b"" for position in positions]
+        slow, days = convert_batch(self.store._conn, plan, table, positions, ids, sources)
+        self.converted[index] = _Converted(table, plan, days)
+        for position in positions:
+            if position not in slow:
+                self.versions[position] = (1, False)
+        return slow
+
+    def _plan(self, position: int) -> None:
+        op = self.ops[position]
+        state, doc_id = self.targets[position]
+        if not doc_id:
+            doc_id = op.doc_id if op.doc_id is not None else new_document_id()
+            self.targets[position] = (state, doc_id)
         key = (state.name, doc_id)
         previous = self.known_ids.get(key) if op.doc_id is not None else None
         if previous is not None and op.op_type == "create":
-            error = _version_conflict(doc_id, previous[0])
-            return ItemResult(op.op_type, state.write_index, doc_id, 409, error=error)
+            error = VersionConflictError(doc_id, previous[0])
+            self.results[position] = ItemResult(op.op_type, state.write_index, doc_id, 409, error=error)
+            return
         builder = self.builders.get(state.name)
         if builder is None:
             builder = self.builders[state.name] = RowBuilder(state.mapping)
         try:
-            row = builder.build(op.source or {}, doc_id)
+            source = op.source if op.source is not None else parse_source(op.raw or b"")
+            row = builder.build(source, doc_id)
             day = _day_of(row.get(TIMESTAMP_FIELD))
             if day is None and state.kind == "data_stream":
                 raise DocumentParsingError("data stream timestamp field [@timestamp] is missing")
         except VigilError as exc:
-            return ItemResult(op.op_type, state.write_index, doc_id, exc.status_code, error=exc)
+            self.results[position] = ItemResult(op.op_type, state.write_index, doc_id, exc.status_code, error=exc)
+            return
         row["_id"] = doc_id
-        partitions = self.pending.setdefault(state.name, {})
-        pending = partitions.setdefault(day, _Pending())
-        table = _partition_table(state.name, day)
+        pending = self.pending.setdefault(state.name, {}).setdefault(day, _Pending())
         if previous is not None:
             self._replace(state.name, doc_id, previous[1])
             self.replaced_ids.setdefault(state.name, []).append(doc_id)
         pending.rows.append(row)
         version = previous[0] + 1 if previous else 1
         if op.doc_id is not None:
+            table = _partition_table(state.name, day)
             self.known_ids[key] = (version, table)
             self.id_rows[key] = (version, table)
-        seq_no = self.seq_no.get(state.name, state.seq_no)
-        self.seq_no[state.name] = seq_no + 1
-        return ItemResult(
-            op.op_type,
-            state.write_index,
-            doc_id,
-            200 if previous else 201,
-            result="updated" if previous else "created",
-            version=version,
-            seq_no=seq_no,
-        )
+        self.versions[position] = (version, previous is not None)
 
     def _replace(self, index: str, doc_id: str, old_table: str) -> None:
         # The old copy may still be pending in this very batch: drop it there, else in its table.
@@ -602,7 +688,33 @@ class _BatchWriter:
                     return
         self.replaced.setdefault(old_table, []).append(doc_id)
 
+    def _finish(self) -> list[ItemResult]:
+        """Results in request order; sequence numbers follow the order of the successful writes."""
+        seq_no = dict(self.initial_seq_no)
+        results: list[ItemResult] = []
+        for position, op in enumerate(self.ops):
+            result = self.results[position]
+            if result is None:
+                state, doc_id = self.targets[position]
+                version, replaced = self.versions[position]
+                number = seq_no.get(state.name, 0)
+                seq_no[state.name] = number + 1
+                result = ItemResult(
+                    op.op_type,
+                    state.write_index,
+                    doc_id,
+                    200 if replaced else 201,
+                    result="updated" if replaced else "created",
+                    version=version,
+                    seq_no=number,
+                )
+            results.append(result)
+        return results
+
     # ---- applying ----------------------------------------------------------------------------
+    def _final_seq_no(self, state: _IndexState) -> int:
+        return state.seq_no + sum(1 for position in self.versions if self.targets[position][0] is state)
+
     def _apply(self) -> None:
         conn = self.store._conn
         for state in self.created.values():
@@ -614,26 +726,8 @@ class _BatchWriter:
             conn.execute(
                 "DELETE FROM _vigil_ids WHERE index_name = ? AND _id IN (SELECT unnest(?::VARCHAR[]))", [index, ids]
             )
-        for index, partitions in self.pending.items():
-            state = self._state(index)
-            mapping = self.builders[index].mapping
-            view_state = replace(state, mapping=mapping, partitions=dict(state.partitions))
-            for day, pending in partitions.items():
-                if not pending.rows:
-                    continue
-                table = _partition_table(index, day)
-                if table not in view_state.partitions:
-                    self.store._create_partition(view_state, table, day)
-                    view_state.partitions[table] = day
-                columns = _batch_columns(pending.rows)
-                self.store._align_partition(table, mapping, columns)
-                _insert_rows(conn, table, mapping, pending.rows, columns)
-            if mapping is not state.mapping or view_state.partitions != state.partitions:
-                self.store._create_view(view_state)
-            conn.execute(
-                "UPDATE _vigil_indices SET mapping = ?, seq_no = ? WHERE name = ?",
-                [orjson.dumps(mapping.to_json()).decode(), self.seq_no.get(index, state.seq_no), index],
-            )
+        for index in {*self.pending, *self.converted}:
+            self._apply_index(index)
         if self.id_rows:
             keys = list(self.id_rows)
             table = pa.table(
@@ -650,6 +744,34 @@ class _BatchWriter:
             finally:
                 conn.unregister("_vigil_new_ids")
 
+    def _apply_index(self, index: str) -> None:
+        conn = self.store._conn
+        state = self._state(index)
+        builder = self.builders.get(index)
+        mapping = builder.mapping if builder is not None else state.mapping
+        view_state = replace(state, mapping=mapping, partitions=dict(state.partitions))
+        converted = self.converted.get(index)
+        slow_days = {day: pending for day, pending in self.pending.get(index, {}).items() if pending.rows}
+        for day in {*slow_days, *(converted.days if converted else {})}:
+            table = _partition_table(index, day)
+            if table not in view_state.partitions:
+                self.store._create_partition(view_state, table, day)
+                view_state.partitions[table] = day
+            fast_columns = converted.days.get(day, []) if converted else []
+            pending = slow_days.get(day)
+            slow_columns = _batch_columns(pending.rows) if pending else []
+            self.store._align_partition(table, mapping, dict.fromkeys([*fast_columns, *slow_columns]))
+            if converted is not None and day in converted.days:
+                insert_converted(conn, converted.table, table, day, fast_columns, mapping, converted.plan.mapping)
+            if pending is not None:
+                _insert_rows(conn, table, mapping, pending.rows, slow_columns)
+        if mapping is not state.mapping or view_state.partitions != state.partitions:
+            self.store._create_view(view_state)
+        conn.execute(
+            "UPDATE _vigil_indices SET mapping = ?, seq_no = ? WHERE name = ?",
+            [orjson.dumps(mapping.to_json()).decode(), self._final_seq_no(state), index],
+        )
+
     def _all_tables(self) -> set[str]:
         return {table for state in self.store._states.values() for table in state.partitions}
 
@@ -661,22 +783,18 @@ class _BatchWriter:
         store = self.store
         for name, state in self.created.items():
             store._states[name] = state
-        for index, partitions in self.pending.items():
+        for index in {*self.pending, *self.converted}:
             state = store._states[index]
             builder = self.builders.get(index)
             if builder is not None:
                 state.mapping = builder.mapping
-            state.seq_no = self.seq_no.get(index, state.seq_no)
-            for day, pending in partitions.items():
-                if pending.rows:
-                    state.partitions[_partition_table(index, day)] = day
+            state.seq_no = self._final_seq_no(state)
+            days = {day for day, pending in self.pending.get(index, {}).items() if pending.rows}
+            converted = self.converted.get(index)
+            days.update(converted.days if converted else ())
+            for day in days:
+                state.partitions[_partition_table(index, day)] = day
         store.catalog._publish(store._states.values())
-
-
-def _version_conflict(doc_id: str, version: int) -> VigilError:
-    from vigil.dataplane.errors import VersionConflictError
-
-    return VersionConflictError(doc_id, version)
 
 
 def _day_of(timestamp_ms: Any) -> int | None:
