@@ -29,7 +29,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.run import AgentRunResultEvent
 from pydantic_ai.settings import ModelSettings
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.usage import RequestUsage, RunUsage, UsageLimits
 
 from vigil.agent.errors import describe_failure
 from vigil.agent.events import (
@@ -134,26 +134,19 @@ async def run_turn(request: TurnRequest) -> AsyncIterator[AgentEvent]:
         first = stream.get()
         answer = _final_text(first)
         if answer is not None:
-            side = side_calls.usage
             yield TurnFinished(
                 text=answer,
-                usage=TokenUsage(
-                    (first.usage.input_tokens or 0) + side.prompt_tokens,
-                    (first.usage.output_tokens or 0) + side.completion_tokens,
-                    1 + side.model_requests,
-                ),
+                usage=_turn_usage(first.usage, None, side_calls.usage),
                 rounds=[],
                 references=request.context.references.cited_in(answer),
             )
             return
-        if first.tool_calls:
-            # The agent runs the calls, then carries on.
-            prompt, history, spent = None, [*messages, first], first
+        if first.tool_calls:  # the agent runs the calls, then carries on
+            prompt, history, kept = None, [*messages, first], [first]
         else:
             # No usable answer (empty, or thinking only): rare enough that the agent simply redoes
             # the turn with its own retry prompts; the wasted call still counts.
-            prompt, history, spent = request.user_prompt, messages[:-1], first
-            first = None
+            prompt, history, kept = request.user_prompt, messages[:-1], []
         agent = Agent(request.model, deps_type=ToolContext, tools=tools)
         async with agent.run_stream_events(
             prompt,
@@ -163,31 +156,26 @@ async def run_turn(request: TurnRequest) -> AsyncIterator[AgentEvent]:
             usage_limits=UsageLimits(request_limit=request.step_limit - 1),  # the first call counts
             model_settings=request.model_settings,
         ) as events:
-            async for event in events:
-                if isinstance(event, FunctionToolCallEvent):
+            async for step in events:
+                if isinstance(step, FunctionToolCallEvent):
                     text.after_tool_round = True
-                    yield ToolCallStarted(event.part.tool_call_id, event.part.tool_name, event.part.args_as_dict())
-                elif isinstance(event, FunctionToolResultEvent):
-                    part = event.part
+                    yield ToolCallStarted(step.part.tool_call_id, step.part.tool_name, step.part.args_as_dict())
+                elif isinstance(step, FunctionToolResultEvent):
+                    part = step.part
                     content = part.model_response_str() if isinstance(part, ToolReturnPart) else part.model_response()
-                    yield ToolCallFinished(event.part.tool_call_id, event.part.tool_name or "", content)
-                elif isinstance(event, AgentRunResultEvent):
-                    result = event.result
-                    usage = result.usage
+                    yield ToolCallFinished(part.tool_call_id, part.tool_name or "", content)
+                elif isinstance(step, AgentRunResultEvent):
+                    result = step.result
                     output = str(result.output)
-                    side = side_calls.usage  # what tools asked of the model counts too
                     yield TurnFinished(
                         text=output,
-                        usage=TokenUsage(
-                            (spent.usage.input_tokens or 0) + (usage.input_tokens or 0) + side.prompt_tokens,
-                            (spent.usage.output_tokens or 0) + (usage.output_tokens or 0) + side.completion_tokens,
-                            1 + usage.requests + side.model_requests,
-                        ),
-                        rounds=rounds_from_run([*([first] if first else []), *result.new_messages()]),
+                        # what tools asked of the model (side calls) counts too
+                        usage=_turn_usage(first.usage, result.usage, side_calls.usage),
+                        rounds=rounds_from_run([*kept, *result.new_messages()]),
                         references=request.context.references.cited_in(output),
                     )
                     return
-                elif (delta := text.delta_of(event)) is not None:
+                elif (delta := text.delta_of(step)) is not None:
                     yield TextDelta(delta)
     except Exception as exc:
         message, status = describe_failure(exc, request.step_limit)
@@ -220,6 +208,15 @@ class _TextSoFar:
 
     def joined(self) -> str:
         return "".join(self.parts)
+
+
+def _turn_usage(first: RequestUsage, rest: RunUsage | None, side: TokenUsage) -> TokenUsage:
+    """The first model call, the agent's calls after it (if any) and the tools' side calls."""
+    return TokenUsage(
+        (first.input_tokens or 0) + ((rest.input_tokens or 0) if rest else 0) + side.prompt_tokens,
+        (first.output_tokens or 0) + ((rest.output_tokens or 0) if rest else 0) + side.completion_tokens,
+        1 + (rest.requests if rest else 0) + side.model_requests,
+    )
 
 
 def _final_text(response: ModelResponse) -> str | None:

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-from openai import AsyncAzureOpenAI, AsyncOpenAI
-from pydantic_ai.models import Model
-from pydantic_ai.models.openai import OpenAIChatModel
+from openai import AsyncAzureOpenAI, AsyncOpenAI, AsyncStream
+from pydantic_ai import RunContext
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.models import (
+    CompletedStreamedResponse,
+    Model,
+    ModelRequestParameters,
+    StreamedResponse,
+    check_allow_model_requests,
+)
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIChatModelSettings
+from pydantic_ai.profiles import DEFAULT_THINKING_TAGS
 from pydantic_ai.providers.azure import AzureProvider
 from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.settings import ModelSettings
 
 from vigil.errors import BadRequest
 from vigil.llm.config import LlmSettings
 from vigil.llm.providers._common import extra_headers, model_name, optional_str, required_str
+from vigil.llm.providers.openai_stream import ChatCompletionsStream
 
 CONNECTOR = ".gen-ai"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1/chat/completions"
@@ -60,6 +72,72 @@ def parse_azure_url(api_url: str) -> AzureTarget:
     return AzureTarget(endpoint=endpoint, deployment=match["deployment"], api_version=api_version)
 
 
+# Settings whose effect shows in the stream itself (log probabilities, raw annotations, cumulative
+# usage, unmapped fields): with any of them, streams are read by pydantic-ai's own reader.
+_SDK_READER_SETTINGS = frozenset(
+    {
+        "openai_logprobs",
+        "openai_top_logprobs",
+        "openai_include_raw_annotations",
+        "openai_continuous_usage_stats",
+        "openai_include_unmapped_response_data",
+    }
+)
+
+
+class ChatCompletionsModel(OpenAIChatModel):
+    """pydantic-ai's Chat Completions model, reading streams with Vigil's lean reader.
+
+    Requests are built and sent exactly as pydantic-ai does (same body, the SDK's retries with
+    backoff, timeouts, error mapping, Azure's URL and content filter); only the streamed body is
+    parsed by `ChatCompletionsStream` instead of the SDK's per-chunk objects.
+    """
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        if _SDK_READER_SETTINGS.intersection(model_settings or {}):
+            async with super().request_stream(messages, model_settings, model_request_parameters, run_context) as s:
+                yield s
+            return
+        check_allow_model_requests()
+        model_settings, model_request_parameters = self.prepare_request(model_settings, model_request_parameters)
+        settings = cast(OpenAIChatModelSettings, model_settings or {})
+        opened = await self._completions_create(messages, True, settings, model_request_parameters)
+        if isinstance(opened, ModelResponse):  # Azure's content filter refused the prompt
+            yield CompletedStreamedResponse(
+                opened, model_request_parameters=model_request_parameters, replay_events=True
+            )
+            return
+        # The SDK's stream object is never iterated: its HTTP response is read directly.
+        assert isinstance(opened, AsyncStream)
+        http_response = opened.response
+        profile = self.profile
+        stream = ChatCompletionsStream(
+            model_request_parameters=model_request_parameters,
+            _model_name=self.model_name,
+            _provider_name=self._provider.name,
+            _provider_url=self._provider.base_url,
+            _body=http_response.aiter_bytes(),
+            _close=http_response.aclose,
+            _error_request=http_response.request,
+            _model_id_namespace=self._provider.model_id_namespace,
+            _thinking_tags=profile.get("thinking_tags", DEFAULT_THINKING_TAGS),
+            _ignore_leading_whitespace=profile.get("ignore_streamed_leading_whitespace", False),
+            _thinking_field=profile.get("openai_chat_thinking_field", None),
+        )
+        stream.canonical_system = self._canonical_system_stamp
+        try:
+            yield stream
+        finally:
+            await http_response.aclose()
+
+
 def _timeout(settings: LlmSettings) -> httpx2.Timeout:
     return httpx2.Timeout(settings.request_timeout_seconds, connect=settings.connect_timeout_seconds)
 
@@ -90,7 +168,7 @@ def build(
         )
         # The deployment in the URL picks the model; the body's `model` is informational on Azure.
         name = (model_override or "").strip() or optional_str(config, "defaultModel") or target.deployment
-        return OpenAIChatModel(name, provider=AzureProvider(openai_client=azure_client))
+        return ChatCompletionsModel(name, provider=AzureProvider(openai_client=azure_client))
     if provider not in ("OpenAI", "Other"):
         raise BadRequest(
             f"config [apiProvider] of a {CONNECTOR} connector must be OpenAI, Azure OpenAI or Other, got [{provider}]"
@@ -111,4 +189,4 @@ def build(
         default_headers=headers or None,
     )
     name = model_name(config, model_override, connector=CONNECTOR)
-    return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=client))
+    return ChatCompletionsModel(name, provider=OpenAIProvider(openai_client=client))
