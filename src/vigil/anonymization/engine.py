@@ -61,9 +61,7 @@ PlaceholderFactory = Callable[[], str]
 
 _TOKEN = re.compile(r"[\w-]+")
 _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# Joins the free-text values of one document so they are scanned in one pass. A value that
-# contains it, or a replacement that swallows it, is detected by the split count and the values
-# are then done one by one.
+# Joins the free-text values of a batch so they are scanned in one pass (see `_anonymize_texts`).
 _SEPARATOR = "\x00"
 # Free-text results remembered per anonymizer (see `_free_results`): bounded, and only for values
 # short enough that repeating is likely.
@@ -147,6 +145,7 @@ class Anonymizer:
         self._email_placeholder: dict[str, str] = {}  # folded e-mail → placeholder
         self._new: dict[str, str] = {}
         self._known = KnownValues()  # the values replaced inside free text
+        self._separator_in_values = False  # a known value contains _SEPARATOR: texts are not joined
         # Bumped whenever a value becomes known: results computed before are stale.
         self._version = 0
         self._remembered: dict[Any, Any] = {}  # free-text value → its result, at _remembered_version
@@ -205,6 +204,8 @@ class Anonymizer:
             first = self._email_placeholder.setdefault(folded, placeholder)
             if eligible:
                 self._known.add_folded(folded, first)
+        if _SEPARATOR in original:
+            self._separator_in_values = True
         self._version += 1
         self._restore_dirty = True
 
@@ -424,15 +425,28 @@ class Anonymizer:
                 bucket[index] = self._to_placeholder.get(_as_text(value), value)
         if not free:
             return
-        # Each distinct text once (alerts of a batch repeat most of their strings); a text's
-        # result does not depend on where it stands in the joined text.
+        # Each distinct text once (alerts of a batch repeat most of their strings).
         texts = list(dict.fromkeys(value for _, _, value in free))
-        results = self.anonymize_text(_SEPARATOR.join(texts)).split(_SEPARATOR)
-        if len(results) != len(texts):
-            results = [self.anonymize_text(t) for t in texts]
-        result_of = dict(zip(texts, results, strict=True))
+        result_of = dict(zip(texts, self._anonymize_texts(texts), strict=True))
         for bucket, index, value in free:
             bucket[index] = result_of[value]
+
+    def _anonymize_texts(self, texts: list[str]) -> list[str]:
+        """`anonymize_text` of each text, as if they were one text: a value a detector finds in
+        one is replaced in all of them.
+
+        Normally joined by `_SEPARATOR` and scanned once (no known value can match across it and
+        no detector pattern spans it); one by one, until a pass adds no value, when a text or a
+        known value contains the separator."""
+        joined = _SEPARATOR.join(texts)
+        if not self._separator_in_values and joined.count(_SEPARATOR) == len(texts) - 1:
+            return self.anonymize_text(joined).split(_SEPARATOR)
+        for _ in range(4):
+            before = self._version
+            results = [self.anonymize_text(text) for text in texts]
+            if self._version == before:
+                break
+        return results
 
     def _remember(self, pending: list[_Slot]) -> None:
         """Keep the free-text results of a batch for the next ones (valid while no value is added)."""
