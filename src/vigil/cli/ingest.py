@@ -270,7 +270,7 @@ def ingest(
     direct: Annotated[
         bool, typer.Option("--direct", help="Write the DuckDB file directly (the server must be stopped).")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Documents per _bulk request.")] = 5000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Documents per _bulk request.")] = 10000,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Load NDJSON (bulk action/source pairs, or one document per line) or CSV into an index."""

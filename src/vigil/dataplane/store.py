@@ -204,6 +204,7 @@ class DataStore:
         self._states: dict[str, _IndexState] = {}
         self.catalog = StoreCatalog()
         self._plans: dict[str, ColumnarPlan] = {}
+        self._columns: dict[str, dict[str, str]] = {}
         self._closed = False
         self._load()
 
@@ -310,6 +311,7 @@ class DataStore:
                     self._conn.execute(f"DROP VIEW IF EXISTS {quote(name)}")
                     for table in state.partitions:
                         self._conn.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+                        self._columns.pop(table, None)
                     for table in ("_vigil_indices", "_vigil_partitions", "_vigil_ids"):
                         column = "name" if table == "_vigil_indices" else "index_name"
                         self._conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [name])
@@ -388,17 +390,22 @@ class DataStore:
             work()
             self._conn.execute("COMMIT")
         except BaseException:
+            self._columns.clear()  # may describe tables the rollback undid
             with suppress(duckdb.Error):
                 self._conn.execute("ROLLBACK")
             raise
 
     # ---- schema helpers (called inside a transaction) -----------------------------------------
     def _table_columns(self, table: str) -> dict[str, str]:
-        rows = self._conn.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
-            [table],
-        ).fetchall()
-        return {name: data_type for name, data_type in rows}
+        """Column -> DuckDB type of a partition (cached: asking DuckDB's catalog costs milliseconds)."""
+        columns = self._columns.get(table)
+        if columns is None:
+            rows = self._conn.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
+                [table],
+            ).fetchall()
+            columns = self._columns[table] = {name: data_type for name, data_type in rows}
+        return columns
 
     def _create_partition(self, state: _IndexState, table: str, day: int | None) -> None:
         columns = ['"_id" VARCHAR NOT NULL'] + [
@@ -407,6 +414,7 @@ class DataStore:
         ]
         self._conn.execute(f"CREATE TABLE {quote(table)} ({', '.join(columns)})")
         self._conn.execute("INSERT INTO _vigil_partitions VALUES (?, ?, ?)", [state.name, day, table])
+        self._columns.pop(table, None)
 
     def _align_partition(self, table: str, mapping: IndexMapping, needed: Iterable[str]) -> None:
         """Add missing columns and turn newly multi-valued ones into lists, before an insert."""
@@ -417,6 +425,7 @@ class DataStore:
             have = _find_column(existing, name)
             if have is None:
                 self._conn.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {wanted}")
+                existing[name] = wanted
             elif existing[have] != wanted:
                 self._make_list(table, name, wanted)
 
@@ -426,6 +435,7 @@ class DataStore:
             f"ALTER TABLE {quote(table)} ALTER COLUMN {column} SET DATA TYPE {wanted} "
             f"USING CASE WHEN {column} IS NULL THEN NULL ELSE [{column}] END"
         )
+        self._columns.pop(table, None)
 
     def _create_view(self, state: _IndexState) -> None:
         fields = _sorted_fields(state.mapping)
@@ -471,6 +481,7 @@ class DataStore:
                     self._create_view(view_state)
                     for table in tables:
                         self._conn.execute(f"DROP TABLE {quote(table)}")
+                        self._columns.pop(table, None)
                         self._conn.execute("DELETE FROM _vigil_partitions WHERE table_name = ?", [table])
                         self._conn.execute("DELETE FROM _vigil_ids WHERE table_name = ?", [table])
 
