@@ -211,6 +211,10 @@ from vigil.cli import chat as _chat  # noqa: E402
 
 app.command("chat")(_chat.chat)
 
+from vigil.cli import kb as _kb  # noqa: E402
+
+app.add_typer(_kb.kb_app, name="kb")
+
 from vigil.cli.demo import demo_app  # noqa: E402
 
 app.add_typer(demo_app, name="demo")

@@ -27,11 +27,8 @@ def reciprocal_rank_fusion(
     scores: dict[K, float] = {}
     for index, ranking in enumerate(rankings):
         weight = 1.0 if weights is None else weights[index]
-        seen: set[K] = set()
-        for rank, item in enumerate(ranking, start=1):
-            if item in seen:  # a list that repeats an item counts it once, at its best rank
-                continue
-            seen.add(item)
+        # A list that repeats an item counts it once, at its best rank.
+        for rank, item in enumerate(dict.fromkeys(ranking), start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     order = {item: position for position, item in enumerate(scores)}
     return sorted(scores.items(), key=lambda pair: (-pair[1], order[pair[0]]))

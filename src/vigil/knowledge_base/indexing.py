@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, distinct, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, distinct, func, insert, literal_column, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,8 +58,8 @@ def chunk_rows(entry: KnowledgeBaseEntry, passages: Sequence[str] | None = None)
 def _weighted_tsvector() -> Any:
     # Title words rank as PostgreSQL's weight A, text words as B (ts_rank_cd: 1.0 and 0.4).
     chunk = KnowledgeBaseChunk
-    return func.setweight(func.to_tsvector("english", chunk.title), "A").op("||")(
-        func.setweight(func.to_tsvector("english", chunk.text), "B")
+    return func.setweight(func.to_tsvector("english", chunk.title), literal_column("'A'")).op("||")(
+        func.setweight(func.to_tsvector("english", chunk.text), literal_column("'B'"))
     )
 
 

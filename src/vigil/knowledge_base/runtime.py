@@ -190,6 +190,12 @@ class KnowledgeBase:
             )
         return done
 
+    def models_in_use(self) -> list[str]:
+        """Fingerprints of the available models some space (or the default) uses."""
+        with self.database.session(readonly=True) as session:
+            names = spaces.spaces_by_model(session, self.default_model)
+        return [self.models.get(name).fingerprint for name in names if self.model_available(name)]
+
     def pending_count(self) -> int:
         with self.database.session(readonly=True) as session:
             plan = spaces.spaces_by_model(session, self.default_model)

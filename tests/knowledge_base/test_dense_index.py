@@ -1,0 +1,134 @@
+"""The in-memory dense index follows the database: new chunks, chunks whose vector arrives later,
+deleted entries, and who may see what, on the suite's real database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from vigil.auth.principal import Principal
+from vigil.db.engine import Database
+from vigil.db.migrate import upgrade
+from vigil.knowledge_base import indexing, schemas, service
+from vigil.knowledge_base.dense import DenseIndex
+from vigil.knowledge_base.embeddings import normalise
+from vigil.knowledge_base.models import KnowledgeBaseChunk
+from vigil.settings import Settings
+
+MODEL = "test-default"
+
+
+class HashingEmbeddings:
+    """A deterministic stand-in for a provider: bag of words hashed into 64 dimensions."""
+
+    fingerprint = "test:hashing-64"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        vectors = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                vectors[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % 64] += 1.0
+        return normalise(vectors + 1e-6)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    url = os.environ.get("VIGIL_TEST_DATABASE_URL") or None
+    db = Database(Settings(data_dir=tmp_path_factory.mktemp("dense"), database_url=url))
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+def principal(name: str) -> Principal:
+    return Principal(user_id=f"id-{name}-{uuid.uuid4().hex[:6]}", username=name, roles=("superuser",))
+
+
+def add(database: Database, who: Principal, space: str, name: str, text: str, shared: bool = False) -> str:
+    props = schemas.DocumentEntryCreateFields(
+        type="document", name=name, kbResource="user", source="t", text=text, **({"global": True} if shared else {})
+    )
+    with database.session() as session:
+        return service.create(session, who, space, props, MODEL).id
+
+
+def search(database: Database, index: DenseIndex, model: HashingEmbeddings, who: Principal, query: str) -> list[str]:
+    with database.session(readonly=True) as session:
+        index.refresh(session)
+    hits = index.search(model.embed([query])[0], service.owners_for(who), 10)
+    ids = [h.chunk_id for h in hits]
+    with database.session(readonly=True) as session:
+        chunks = session.query(KnowledgeBaseChunk).filter(KnowledgeBaseChunk.id.in_(ids))
+        names = {chunk.id: chunk.title for chunk in chunks}
+    return [names[h.chunk_id] for h in hits]
+
+
+def test_refresh_adds_waits_for_vectors_and_forgets_deleted(database: Database) -> None:
+    space = f"dense-{uuid.uuid4().hex[:8]}"
+    alice, bob = principal("alice"), principal("bob")
+    model = HashingEmbeddings()
+    index = DenseIndex([space], model.fingerprint)
+
+    add(database, alice, space, "nyc", "srv-win-s1-rsa is in the new york data center")
+    add(database, bob, space, "bob-note", "bob likes the new york office")
+    add(database, alice, space, "policy", "escalate ransomware within fifteen minutes", shared=True)
+    # No vectors yet: nothing to search, three chunks waiting.
+    assert search(database, index, model, alice, "new york") == []
+    assert index.pending == 3
+
+    indexing.embed_missing(database, model, [space], MODEL)
+    assert search(database, index, model, alice, "data center new york")[0] == "nyc"
+    assert index.pending == 0
+    # Bob sees his own and the shared entry, never Alice's private one.
+    assert set(search(database, index, model, bob, "new york")) == {"bob-note", "policy"}
+
+    later = add(database, alice, space, "later", "the backup server is in frankfurt")
+    indexing.embed_missing(database, model, [space], MODEL)
+    assert search(database, index, model, alice, "frankfurt backup server")[0] == "later"
+
+    with database.session() as session:
+        service.delete_one(session, alice, space, later, MODEL)
+    assert "later" not in search(database, index, model, alice, "frankfurt backup server")
+    assert index.size == 3
+
+
+def test_search_ranks_as_brute_force_cosine(database: Database) -> None:
+    space = f"dense-{uuid.uuid4().hex[:8]}"
+    who = principal("carol")
+    model = HashingEmbeddings()
+    rng = np.random.default_rng(7)
+    vocabulary = [f"w{i}" for i in range(40)]
+    texts = {f"doc{i}": " ".join(rng.choice(vocabulary, size=12)) for i in range(60)}
+    for name, text in texts.items():
+        add(database, who, space, name, text)
+    indexing.embed_missing(database, model, [space], MODEL)
+    index = DenseIndex([space], model.fingerprint)
+    query = "w1 w2 w3 w5 w8"
+    got = search(database, index, model, who, query)
+    passages = {name: f"{name}\n{text}" for name, text in texts.items()}  # chunk text = title + body
+    q = model.embed([query])[0]
+    scores = {name: float(model.embed([p])[0] @ q) for name, p in passages.items()}
+    expected = sorted(scores, key=lambda n: -scores[n])[:10]
+    assert [scores[n] for n in got] == pytest.approx([scores[n] for n in expected], abs=1e-5)
+
+
+def test_a_text_is_embedded_once_whatever_entry_holds_it(database: Database) -> None:
+    space = f"dense-{uuid.uuid4().hex[:8]}"
+    who = principal("dan")
+    model = HashingEmbeddings()
+    add(database, who, space, "same", "identical text")
+    add(database, who, space, "same", "identical text")
+    assert indexing.embed_missing(database, model, [space], MODEL) == 1
+    assert indexing.embed_missing(database, model, [space], MODEL) == 0
+    with database.session(readonly=True) as session:
+        assert indexing.count_missing(session, model.fingerprint, [space]) == 0
+        assert indexing.count_missing(session, "another:model", [space]) == 1
