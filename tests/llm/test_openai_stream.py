@@ -1,6 +1,7 @@
-"""Vigil's lean Chat Completions stream reader (`vigil.llm.providers.openai_stream`).
+"""Vigil's lean Chat Completions path: the stream reader (`vigil.llm.providers.openai_stream`) and
+the client that sends plain-JSON bodies without the SDK's transform (`openai_client`).
 
-The reader replaces only how a streamed body is parsed; what goes on the wire and what comes out
+They replace only how a body is built and a stream parsed; what goes on the wire and what comes out
 (parts, usage, finish reason, errors) must match pydantic-ai's own SDK-based reader. The
 comparisons run both readers against the same real-HTTP fake provider.
 """
@@ -12,9 +13,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from openai import AsyncOpenAI
 from pydantic_ai.direct import model_request_stream
 from pydantic_ai.exceptions import ModelAPIError, ModelConnectionError, UnexpectedModelBehavior
 from pydantic_ai.messages import (
+    ImageUrl,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -28,6 +31,7 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models import ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
@@ -62,8 +66,9 @@ def lean_model(fake: FakeOpenAI) -> ChatCompletionsModel:
 
 
 def sdk_model(lean: ChatCompletionsModel) -> OpenAIChatModel:
-    """pydantic-ai's own model over the same client: the reference behaviour."""
-    return OpenAIChatModel(lean.model_name, provider=lean._provider)
+    """pydantic-ai's own model over the OpenAI SDK's own client: the reference behaviour."""
+    client = AsyncOpenAI(base_url=lean.client.base_url, api_key="sk-fake", max_retries=0, timeout=5)
+    return OpenAIChatModel(lean.model_name, provider=OpenAIProvider(openai_client=client))
 
 
 async def streamed(
@@ -94,7 +99,10 @@ def run_both(
         return reference, await streamed(lean, messages, **kwargs)
 
     reference, ours = asyncio.run(both())
-    return reference, ours, [r.body for r in fake.chat_requests]
+    sent = fake.chat_requests
+    for header in ("content-type", "authorization"):
+        assert sent[0].headers[header] == sent[1].headers[header]
+    return reference, ours, [r.body for r in sent]
 
 
 def comparable(response: ModelResponse) -> dict[str, Any]:
@@ -273,3 +281,13 @@ def test_usage_and_error_inside_the_stream() -> None:
         asyncio.run(read(failing))
     with pytest.raises(UnexpectedModelBehavior):
         asyncio.run(read([b": nothing but a comment\n\n"]))
+
+
+def test_non_text_content_goes_through_the_sdk_transform(fake: FakeOpenAI) -> None:
+    # An image part is left to the SDK's own `create`; the body must still match the reference.
+    prompt = UserPromptPart(["Is this the attacker's console?", ImageUrl("https://vigil.example/screen.png")])
+    messages: list[ModelMessage] = [ModelRequest(parts=[prompt])]
+    (_, expected), (_, got), bodies = run_both(fake, reply("No."), messages=messages)
+    assert comparable(got) == comparable(expected)
+    assert bodies[0] == bodies[1]
+    assert bodies[1]["messages"][0]["content"][1]["image_url"]["url"] == "https://vigil.example/screen.png"

@@ -335,6 +335,8 @@ class ChatEngine:
     async def record_async(
         self, principal: Principal, space_id: str, prepared: PreparedTurn, outcome: TurnOutcome
     ) -> None:
+        if prepared.conversation_id is None:
+            return  # persist: false; nothing to store, so no trip to a worker thread
         # Shielded: a client that hangs up must not stop the answer (or the error) being stored.
         with CancelScope(shield=True):
             await to_thread.run_sync(self.record, principal, space_id, prepared, outcome)

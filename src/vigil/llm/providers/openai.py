@@ -10,7 +10,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-from openai import AsyncAzureOpenAI, AsyncOpenAI, AsyncStream
+from openai import AsyncStream
 from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import (
@@ -29,6 +29,7 @@ from pydantic_ai.settings import ModelSettings
 from vigil.errors import BadRequest
 from vigil.llm.config import LlmSettings
 from vigil.llm.providers._common import extra_headers, model_name, optional_str, required_str
+from vigil.llm.providers.openai_client import PlainJsonAzureOpenAI, PlainJsonOpenAI
 from vigil.llm.providers.openai_stream import ChatCompletionsStream
 
 CONNECTOR = ".gen-ai"
@@ -157,7 +158,7 @@ def build(
         target = parse_azure_url(api_url)
         if api_key is None:
             raise BadRequest(f"secret [apiKey] is required for a {CONNECTOR} (Azure OpenAI) connector")
-        azure_client = AsyncAzureOpenAI(
+        azure_client = PlainJsonAzureOpenAI(
             azure_endpoint=target.endpoint,
             azure_deployment=target.deployment,
             api_version=target.api_version,
@@ -181,7 +182,7 @@ def build(
         if provider == "OpenAI":
             raise BadRequest(f"secret [apiKey] is required for a {CONNECTOR} (OpenAI) connector")
         api_key = NO_API_KEY
-    client = AsyncOpenAI(
+    client = PlainJsonOpenAI(
         base_url=base_url_from_api_url(api_url),
         api_key=api_key,
         max_retries=settings.max_retries,
