@@ -45,7 +45,9 @@ def new_anonymizer(settings: Settings, replacements: Mapping[str, str] | None) -
 
 
 def _render_values(values: list[Any]) -> str:
-    return ",".join(str(value) for value in values)
+    # Attached data is untrusted: one line per field whatever it contains, and no value may
+    # close the CONTEXT block (three double quotes) and go on as if it were the user's words.
+    return ",".join(str(value).replace("\n", "\\n").replace('"""', "'''") for value in values)
 
 
 class TurnRedactor:

@@ -1,8 +1,8 @@
 """Observability data: the shop's service logs, host metrics, and the alerts of the
 observability rules (APM error count and latency, host CPU).
 
-The story: from 9 to 6 hours ago the payment gateway timed out, so `checkout` answered a third
-of its requests with errors, `payment` slowed down and `k8s-node-2` ran hot; three days ago
+The story: from 9 to 6 hours ago the payment gateway timed out, so `checkout` answered most of
+its requests with errors, `payment` slowed down and `k8s-node-2` ran hot; three days ago
 `checkout` ran out of database connections for an hour. The ransomware on `srv-file-01`
 (see `security.py`) also shows as a CPU spike.
 """
@@ -19,7 +19,7 @@ from vigil.demo import world
 from vigil.demo.documents import DocumentSink, iso
 
 # Log lines per hour per service at the daily peak.
-_PEAK_RATE = {"frontend": 40, "checkout": 12, "cart": 18, "payment": 10, "inventory": 9, "shipping": 6}
+_PEAK_RATE = {"frontend": 40, "checkout": 20, "cart": 18, "payment": 10, "inventory": 9, "shipping": 6}
 _BASE_LATENCY_MS = {"frontend": 45, "checkout": 180, "cart": 35, "payment": 240, "inventory": 30, "shipping": 90}
 _EVERYDAY_ERRORS = (
     ("NullPointerException", "unexpected null in request context", 500),
@@ -46,7 +46,7 @@ def incidents() -> tuple[Incident, ...]:
             "checkout",
             timedelta(hours=9),
             timedelta(hours=6),
-            0.35,
+            0.6,
             "GatewayTimeoutError",
             "payment gateway timeout after 5000ms",
             504,
