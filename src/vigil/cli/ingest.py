@@ -315,7 +315,9 @@ def ingest(
         f"{outcome.sent - failed:,} documents ingested, {failed:,} failed in {elapsed:.1f}s ({rate:,.0f} docs/s)"
     )
     for failure in outcome.failures[:MAX_SHOWN_FAILURES]:
-        console.print(f"  line {failure.line}: {failure.status} {failure.error_type}: {failure.reason}", markup=False)
+        console.print(
+            f"  line {failure.line}: {failure.status} {failure.error_type}: {failure.reason}", markup=False, soft_wrap=True
+        )
     if failed > MAX_SHOWN_FAILURES:
         console.print(f"  ... and {failed - MAX_SHOWN_FAILURES:,} more")
     if failed:
