@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from vigil.dataplane.errors import DocumentParsingError
+from vigil.dataplane.errors import DocumentParsingError, StrictDynamicMappingError
 from vigil.dataplane.mapping import TOTAL_FIELDS_LIMIT, FieldMapping, IndexMapping, infer_type
 from vigil.dataplane.types import coercer, doc_values_order
 
@@ -155,7 +155,7 @@ class RowBuilder:
         if self.mapping.dynamic == "false":
             return []
         if self.mapping.dynamic == "strict":
-            raise DocumentParsingError(
+            raise StrictDynamicMappingError(
                 f"[1:2] mapping set to strict, dynamic introduction of [{path.rsplit('.', 1)[-1]}] within "
                 f"[{path.rsplit('.', 1)[0] if '.' in path else '_doc'}] is not allowed"
             )

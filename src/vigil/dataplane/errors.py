@@ -49,6 +49,12 @@ class DocumentParsingError(BadRequest):
         self.caused_by = caused_by
 
 
+class StrictDynamicMappingError(DocumentParsingError):
+    """A document brings a field an index with `dynamic: strict` does not map."""
+
+    es_type = "strict_dynamic_mapping_exception"
+
+
 class VersionConflictError(Conflict):
     es_type = "version_conflict_engine_exception"
 
