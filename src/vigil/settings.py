@@ -214,6 +214,27 @@ class Settings(BaseSettings):
     data_retention_check_interval_seconds: int = Field(
         3600, ge=1, description="How often the data retention is enforced (also once at start-up)."
     )
+    data_source: Literal["embedded", "elasticsearch"] = Field(
+        "embedded",
+        description="Where `/_query` and the assistant's data tools read data: `embedded` (the DuckDB store) or "
+        "`elasticsearch` (the cluster at elasticsearch_url; docs/datasource.md).",
+    )
+    elasticsearch_url: str | None = Field(
+        None, description="URL of the Elasticsearch cluster, e.g. `https://es.example.com:9200` (no credentials in it)."
+    )
+    elasticsearch_username: str | None = Field(None, description="User Vigil authenticates as to the cluster.")
+    elasticsearch_password: SecretStr | None = Field(None, description="Password of elasticsearch_username.")
+    elasticsearch_api_key: SecretStr | None = Field(
+        None, description="API key (the `encoded` form) Vigil authenticates with, instead of a user and password."
+    )
+    elasticsearch_verify_certs: bool = Field(True, description="Verify the cluster's TLS certificate.")
+    elasticsearch_ca_certs: Path | None = Field(None, description="PEM file of the CA that signed the cluster's certificate.")
+    elasticsearch_request_timeout_seconds: float = Field(
+        30.0, gt=0, description="How long one request to the cluster may take before it fails (504)."
+    )
+    elasticsearch_metadata_cache_seconds: float = Field(
+        60.0, ge=0, description="How long the fields of an index read from the cluster are reused (0: never)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,5 @@
-"""``POST /_query``: Elasticsearch's ES|QL query API over the embedded store.
+"""``POST /_query``: Elasticsearch's ES|QL query API over the data source (the embedded store, or the
+Elasticsearch cluster it forwards the query to: docs/datasource.md).
 
 Answers like Elasticsearch: the JSON body (``took``, ``is_partial``, ``columns``, ``values``;
 ``columnar``, ``drop_null_columns``), csv/tsv/txt via ``format`` or ``Accept``, ``params``
@@ -16,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from vigil.auth.principal import Principal
-from vigil.dataplane.routes import COMPATIBLE_ES_VERSION, PRODUCT_HEADERS, get_data_store
+from vigil.dataplane.routes import COMPATIBLE_ES_VERSION, PRODUCT_HEADERS
+from vigil.datasource.routes import get_data_source
 from vigil.errors import BadRequest, Forbidden
 from vigil.esql.errors import EsqlExecutionError, EsqlParsingError, EsqlVerificationError
-from vigil.esql.executor import EsqlResult, run_esql
+from vigil.esql.executor import EsqlResult
 from vigil.esql.formats import TEXT_FORMATS, csv_body, json_body, negotiate, tsv_body, txt_body
 from vigil.web.deps import CurrentPrincipal
 from vigil.web.envelope import es_error_body
@@ -113,9 +115,9 @@ async def esql_query(
         return _error(400, "illegal_argument_exception", f"Invalid format [{response_format}]")
     if response_format == "csv" and (len(delimiter) != 1 or delimiter in ('"', "\r", "\n", "\t")):
         return _error(400, "illegal_argument_exception", f"illegal delimiter [{delimiter}]")
-    store = get_data_store(request)
+    source = get_data_source(request)
     try:
-        result: EsqlResult = await run_in_threadpool(run_esql, store, query, params)
+        result: EsqlResult = await run_in_threadpool(source.esql, query, params)
     except (EsqlParsingError, EsqlVerificationError, EsqlExecutionError) as exc:
         return _error(400, exc.es_type, str(exc))
     if response_format == "json":

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from vigil import __version__
 from vigil.anonymization.fields.routes import router as anonymization_fields_router
@@ -25,7 +25,9 @@ from vigil.conversations.routes import router as conversations_router
 from vigil.crypto import load_secret_box
 from vigil.dataplane.retention import start_retention
 from vigil.dataplane.routes import router as dataplane_router
-from vigil.dataplane.store import DataStore
+from vigil.datasource import EmbeddedDataSource, open_data_source
+from vigil.datasource.routes import router as datasource_router
+from vigil.datasource.routes import store_routes_gate
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
 from vigil.esql.routes import router as esql_router
@@ -60,8 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Built-in reference content loaded (or updated) now; embeddings computed in the background.
         app.state.knowledge_base = KnowledgeBase(database, settings)
         app.state.knowledge_base.start()
-        # The data plane's DuckDB file: one writer process, so opened once here (docs/dataplane.md).
-        app.state.data_store = DataStore.open(settings.resolved_data_store_path)
+        # Where data is read (docs/datasource.md). The embedded store's DuckDB file allows one
+        # writer process, so it is opened once here; with a cluster as the source there is none.
+        app.state.data_source = open_data_source(settings)
+        embedded = isinstance(app.state.data_source, EmbeddedDataSource)
+        app.state.data_store = app.state.data_source.store if embedded else None
         app.state.chat_engine = build_chat_engine(
             database,
             settings,
@@ -73,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         created = ensure_first_superuser(database, settings)
         if created is not None:
             _announce_first_superuser(created.username, created.generated_password)
-        retention = start_retention(app.state.data_store, settings)
+        retention = start_retention(app.state.data_store, settings) if embedded else None
         app.state.ready = True
         try:
             yield
@@ -83,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 retention.cancel()
             await app.state.chat_engine.drain()
             app.state.knowledge_base.stop()
-            app.state.data_store.close()
+            app.state.data_source.close()
             database.dispose()
 
     app = FastAPI(
@@ -116,8 +121,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(charts_router)
     app.include_router(esql_router)
+    # The store's routes answer a clear error when the data source is a cluster (no store).
+    store_routes = [Depends(store_routes_gate)] if settings.data_source == "elasticsearch" else []
+    app.include_router(datasource_router, dependencies=store_routes)
     # Last: its `/{index}` routes must not shadow any other route.
-    app.include_router(dataplane_router)
+    app.include_router(dataplane_router, dependencies=store_routes)
     # Added last runs first: the space prefix is stripped before the Kibana rules see the path.
     app.add_middleware(KibanaProtocolMiddleware, settings=settings)
     app.add_middleware(SpaceMiddleware)
