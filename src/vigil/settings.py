@@ -228,7 +228,9 @@ class Settings(BaseSettings):
         None, description="API key (the `encoded` form) Vigil authenticates with, instead of a user and password."
     )
     elasticsearch_verify_certs: bool = Field(True, description="Verify the cluster's TLS certificate.")
-    elasticsearch_ca_certs: Path | None = Field(None, description="PEM file of the CA that signed the cluster's certificate.")
+    elasticsearch_ca_certs: Path | None = Field(
+        None, description="PEM file of the CA that signed the cluster's certificate."
+    )
     elasticsearch_request_timeout_seconds: float = Field(
         30.0, gt=0, description="How long one request to the cluster may take before it fails (504)."
     )
