@@ -20,6 +20,8 @@ from vigil.demo.documents import DocumentSink, iso
 
 # Log lines per hour per service at the daily peak.
 _PEAK_RATE = {"frontend": 40, "checkout": 20, "cart": 18, "payment": 10, "inventory": 9, "shipping": 6}
+# During an incident clients retry, so a failing service logs more requests than usual.
+_RETRY_FACTOR = 1.5
 _BASE_LATENCY_MS = {"frontend": 45, "checkout": 180, "cart": 35, "payment": 240, "inventory": 30, "shipping": 90}
 _EVERYDAY_ERRORS = (
     ("NullPointerException", "unexpected null in request context", 500),
@@ -101,6 +103,8 @@ class ObservabilityGenerator:
         while hour < self.end:
             for service in world.SERVICES:
                 expected = _PEAK_RATE[service] * _daily_factor(hour)
+                if self._incident(service, hour + timedelta(minutes=30)):
+                    expected = _PEAK_RATE[service] * _RETRY_FACTOR  # clients retry failed requests
                 count = max(0, round(rng.gauss(expected, math.sqrt(expected))))
                 for _ in range(count):
                     when = hour + timedelta(seconds=rng.uniform(0, 3600))
