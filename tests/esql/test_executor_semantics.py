@@ -23,13 +23,13 @@ def test_single_value_function_on_multi_value_is_null_with_warning(esql) -> None
     result = esql("FROM employees | EVAL x = salary_change + 1 | SORT emp_no | KEEP emp_no, x")
     assert rows(result)[0] == [10001, pytest.approx(2.19)]  # one value: fine
     assert rows(result)[1] == [10002, None]
-    assert result.warnings == [summary(1, 27, "salary_change + 1"), SINGLE_VALUE]
+    assert result.warnings == [summary(1, 27, "salary_change + 1"), f"Line 1:27: {SINGLE_VALUE}"]
 
 
 def test_where_on_multi_value_comparison_drops_the_row(esql) -> None:
     result = esql("FROM employees | WHERE salary_change > 10 | KEEP emp_no")
     assert rows(result) == []  # every row with a value above 10 is multi-valued
-    assert result.warnings == [summary(1, 24, "salary_change > 10"), SINGLE_VALUE]
+    assert result.warnings == [summary(1, 24, "salary_change > 10"), f"Line 1:24: {SINGLE_VALUE}"]
 
 
 def test_is_null_and_mv_functions_accept_multi_values_without_warning(esql) -> None:
@@ -44,16 +44,16 @@ def test_is_null_and_mv_functions_accept_multi_values_without_warning(esql) -> N
 def test_integer_overflow_is_null_with_warning(esql) -> None:
     result = esql("ROW a = 2147483647 | EVAL b = a + 1, c = TO_LONG(a) + 1")
     assert rows(result) == [[2147483647, None, 2147483648]]
-    assert result.warnings == [summary(1, 31, "a + 1"), "java.lang.ArithmeticException: integer overflow"]
+    assert result.warnings == [summary(1, 31, "a + 1"), "Line 1:31: java.lang.ArithmeticException: integer overflow"]
 
 
 def test_long_overflow_and_division_by_zero(esql) -> None:
     result = esql("ROW a = 9223372036854775807 | EVAL b = a * 2, c = 10 / 0, d = 10 % 0")
     assert rows(result) == [[9223372036854775807, None, None, None]]
     assert summary(1, 40, "a * 2") in result.warnings
-    assert "java.lang.ArithmeticException: long overflow" in result.warnings
+    assert "Line 1:40: java.lang.ArithmeticException: long overflow" in result.warnings
     assert summary(1, 51, "10 / 0") in result.warnings
-    assert "java.lang.ArithmeticException: / by zero" in result.warnings
+    assert "Line 1:51: java.lang.ArithmeticException: / by zero" in result.warnings
 
 
 def test_conversion_failure_drops_value_with_warning(esql) -> None:
@@ -61,7 +61,7 @@ def test_conversion_failure_drops_value_with_warning(esql) -> None:
     assert rows(result)[0][1] == [1, 3]
     assert result.warnings == [
         summary(1, 38, "TO_INTEGER(s)"),
-        'java.lang.NumberFormatException: For input string: "two"',
+        'Line 1:38: java.lang.NumberFormatException: For input string: "two"',
     ]
 
 

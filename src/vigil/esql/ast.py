@@ -278,8 +278,11 @@ class Dissect(Node):
 
 @dataclass(frozen=True)
 class Grok(Node):
+    """``more`` holds further patterns of ``GROK f "p1", "p2"`` (the first that matches wins)."""
+
     source: Expr
     pattern: str
+    more: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

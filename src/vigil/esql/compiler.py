@@ -46,6 +46,7 @@ class Warning:
     column: int
     source: str
     exception: str  # may contain "{}" for the failing value
+    outcome: str = "null"  # "false" for a CASE condition
 
 
 @dataclass
@@ -93,6 +94,15 @@ class _Compiler:
         value = self.sql(arg)
         return self.single(call, value, arg.type) if arg.mv else value
 
+    def condition(self, call: Call, index: int) -> str:
+        """A boolean argument deciding a branch: a multi-value counts as false (with a warning)."""
+        arg = call.args[index]
+        value = self.sql(arg)
+        if not arg.mv:
+            return value
+        warn = self.warn(call, SINGLE_VALUE, "BOOLEAN", outcome="false")
+        return f"(CASE WHEN len({value}) = 1 THEN ({value})[1] WHEN len({value}) > 1 THEN {warn} END)"
+
     def single(self, call: Call, value: str, type_: DataType) -> str:
         warn = self.warn(call, SINGLE_VALUE, type_.sql)
         return f"(CASE WHEN len({value}) = 1 THEN ({value})[1] WHEN len({value}) > 1 THEN {warn} END)"
@@ -106,8 +116,15 @@ class _Compiler:
             return "NULL"
         return f"(CASE WHEN {value} IS NULL THEN NULL ELSE [{value}] END)"
 
-    def warn(self, call: Call, exception: str, sql_type: str | None = None, detail_sql: str | None = None) -> str:
-        warning = Warning(call.line, call.column, call.source, exception)
+    def warn(
+        self,
+        call: Call,
+        exception: str,
+        sql_type: str | None = None,
+        detail_sql: str | None = None,
+        outcome: str = "null",
+    ) -> str:
+        warning = Warning(call.line, call.column, call.source, exception, outcome)
         try:
             number = self.warnings.index(warning)
         except ValueError:
@@ -254,21 +271,42 @@ class _Compiler:
 
     def extract_step(self, step: ExtractStep, previous: str) -> str:
         value = self.sql(step.source)
-        if step.source.mv:
-            value = f"(CASE WHEN len({value}) = 1 THEN ({value})[1] END)"
         names = "[" + ", ".join(sql_string(c) for c in step.captures) + "]"
         regex = sql_string(step.regex)
-        struct = f"regexp_extract({value}, {regex}, {names})"
-        matched = f"regexp_matches({value}, {regex})"
+
+        def extracted(text: str, alias: str, captures: list[str], type_: DataType) -> str:
+            """The output for one input string (a LIST for multi-valued grok fields)."""
+            struct = f"regexp_extract({text}, {regex}, {names})"
+            parts = [f"{struct}.{_quote_name(c)}" for c in captures]
+            if step.grok:
+                parts = [f"NULLIF({p}, '')" for p in parts]
+                if type_ != t.KEYWORD:
+                    parts = [f"TRY_CAST({p} AS {type_.sql})" for p in parts]
+                if alias in step.lists:
+                    joined = f"list_filter([{', '.join(parts)}], lambda v: v IS NOT NULL)"
+                else:
+                    joined = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+            elif len(parts) == 1:
+                joined = parts[0]
+            else:
+                joined = f"concat_ws({sql_string(step.separator)}, {', '.join(parts)})"
+            return f"(CASE WHEN regexp_matches({text}, {regex}) THEN {joined} END)"
+
         columns = []
         for alias, captures, type_ in step.outputs:
-            parts = [f"{struct}.{_quote_name(c)}" for c in captures]
-            text = parts[0] if len(parts) == 1 else f"concat_ws({sql_string(step.separator)}, {', '.join(parts)})"
-            if step.empty_is_null:
-                text = f"NULLIF({text}, '')"
-            if type_ != t.KEYWORD:
-                text = f"TRY_CAST({text} AS {type_.sql})"
-            columns.append(f"CASE WHEN {matched} THEN {text} END AS {alias}")
+            if step.source.mv:
+                # Every value of a multi-valued input is parsed; the results form a multi-value.
+                per_value = extracted("x", alias, captures, type_)
+                if alias in step.lists:
+                    values = f"flatten(list_transform({value}, lambda x: COALESCE({per_value}, [])))"
+                else:
+                    values = f"list_filter(list_transform({value}, lambda x: {per_value}), lambda v: v IS NOT NULL)"
+                text = f"(CASE WHEN len({values}) = 0 THEN NULL ELSE {values} END)"
+            else:
+                text = extracted(value, alias, captures, type_)
+                if alias in step.lists:
+                    text = f"(CASE WHEN len({text}) = 0 THEN NULL ELSE {text} END)"
+            columns.append(f"{text} AS {alias}")
         return self.add(f"SELECT *, {', '.join(columns)} FROM {previous}")
 
     def join_step(self, step: JoinStep, previous: str) -> str:

@@ -129,10 +129,10 @@ class _Collector:
             warning = self.compiled.warnings[number]
             prefix = f"Line {warning.line}:{warning.column}: "
             summary = (
-                f"{prefix}evaluation of [{warning.source}] failed, treating result as null. "
+                f"{prefix}evaluation of [{warning.source}] failed, treating result as {warning.outcome}. "
                 f"Only first {MAX_RECORDED_FAILURES} failures recorded."
             )
-            for text in [summary, *self.failures[number]]:
+            for text in [summary, *(prefix + cause for cause in self.failures[number])]:
                 if text not in headers_seen:
                     headers_seen.add(text)
                     result.append(text)

@@ -247,7 +247,11 @@ class _Parser(ExpressionParser):
     def grok(self) -> ast.Grok:
         pos = self.pos
         source = self.cast()
-        return ast.Grok(source, self.string_pattern("GROK"), **pos)
+        pattern = self.string_pattern("GROK")
+        more: list[str] = []
+        while self.accept_op(","):
+            more.append(self.string_pattern("GROK"))
+        return ast.Grok(source, pattern, tuple(more), **pos)
 
     def lookup_join(self) -> ast.LookupJoin:
         pos = self.pos

@@ -96,9 +96,10 @@ class ExtractStep:
     source: TExpr
     regex: str
     captures: list[str]  # names of the regex groups, in order
-    outputs: list[tuple[str, list[str], DataType]]  # (alias, captures joined into it, type)
+    outputs: list[tuple[str, list[str], DataType]]  # (alias, captures making it, type)
     separator: str = ""  # joins the captures of one output (DISSECT's append separator)
-    empty_is_null: bool = False  # GROK: a group that did not take part is null
+    grok: bool = False  # GROK: empty groups are null; several captures are alternatives...
+    lists: frozenset[str] = frozenset()  # ...except these aliases, whose captures form a multi-value
 
 
 @dataclass

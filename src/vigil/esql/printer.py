@@ -151,8 +151,8 @@ def _command(command: ast.SourceCommand | ast.ProcessingCommand) -> str:
         case ast.Dissect(source=source, pattern=pattern, append_separator=separator):
             text = f"DISSECT {_wrap(source, _CAST)} {string(pattern)}"
             return text + (f" APPEND_SEPARATOR={string(separator)}" if separator is not None else "")
-        case ast.Grok(source=source, pattern=pattern):
-            return f"GROK {_wrap(source, _CAST)} {string(pattern)}"
+        case ast.Grok(source=source, pattern=pattern, more=more):
+            return f"GROK {_wrap(source, _CAST)} " + ", ".join(string(p) for p in (pattern, *more))
         case ast.MvExpand(field=field):
             return f"MV_EXPAND {name(field)}"
         case ast.LookupJoin(index=index, on=on):

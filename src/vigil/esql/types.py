@@ -34,6 +34,8 @@ NULL = DataType("null", "null", "INTEGER")
 DATE_PERIOD = DataType("date_period", "date_period", "INTERVAL")
 TIME_DURATION = DataType("time_duration", "time_duration", "INTERVAL")
 UNSUPPORTED = DataType("unsupported", "unsupported", "VARCHAR")
+# A column whose defining expression failed verification: later uses report nothing more.
+UNRESOLVED = DataType("unresolved", "unsupported", "VARCHAR")
 
 STRING_TYPES = frozenset({KEYWORD, TEXT})
 INTEGRAL_TYPES = frozenset({INTEGER, LONG})

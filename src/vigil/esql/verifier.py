@@ -117,6 +117,10 @@ class _Verifier:
         """Append a column; an existing one of the same name is shadowed (removed)."""
         self.schema = [c for c in self.schema if c.name != column.name] + [column]
 
+    def unresolved(self, name: str) -> None:
+        """Keep the name of a column whose expression failed, so its uses add no more problems."""
+        self.add_column(Column(name, t.UNRESOLVED, False, self.alias()))
+
     def unknown_column(self, node: ast.Node, name: str) -> _Unresolved:
         return self.fail(node, f"Unknown column [{name}]{self.suggest(name, [c.name for c in self.schema])}")
 
@@ -258,6 +262,7 @@ class _Verifier:
             try:
                 expr = self.expr(field.expr)
             except _Unresolved:
+                self.unresolved(field.name or self.source(field.expr))
                 continue
             alias = self.alias()
             values.append((alias, expr))
@@ -295,6 +300,7 @@ class _Verifier:
             try:
                 expr = self.expr(field.expr)
             except _Unresolved:
+                self.unresolved(field.name or self.source(field.expr))
                 continue
             if expr.type in t.TEMPORAL_AMOUNTS:
                 self.problem(
@@ -406,7 +412,7 @@ class _Verifier:
         for name in parsed.outputs:
             alias = self.alias()
             outputs.append((alias, parsed.parts[name], t.KEYWORD))
-            self.add_column(Column(name, t.KEYWORD, False, alias))
+            self.add_column(Column(name, t.KEYWORD, source.mv, alias))
         self.steps.append(ExtractStep(source, parsed.regex, parsed.captures, outputs, parsed.separator))
 
     def grok(self, command: ast.Grok) -> None:
@@ -414,17 +420,23 @@ class _Verifier:
         if source is None:
             return
         try:
-            parsed = grok.compile_pattern(command.pattern)
+            parsed = grok.compile_pattern(command.pattern, *command.more)
         except ValueError as exc:
             self.problem(command, f"Invalid GROK pattern [{command.pattern}]: {exc}")
             return
-        outputs = []
-        for capture, name, type_ in parsed.outputs:
+        outputs: list[tuple[str, list[str], DataType]] = []
+        lists: set[str] = set()
+        for name, groups, type_ in parsed.outputs:
             alias = self.alias()
-            outputs.append((alias, [capture], type_))
-            self.add_column(Column(name, type_, False, alias))
-        captures = [capture for capture, _, _ in parsed.outputs]
-        self.steps.append(ExtractStep(source, parsed.regex, captures, outputs, empty_is_null=True))
+            outputs.append((alias, groups, type_))
+            multi = source.mv or name in parsed.repeated
+            if name in parsed.repeated:
+                lists.add(alias)
+            self.add_column(Column(name, type_, multi, alias))
+        captures = [group for _, groups, _ in parsed.outputs for group in groups]
+        captures.sort(key=lambda g: int(g[1:]))
+        step = ExtractStep(source, parsed.regex, captures, outputs, grok=True, lists=frozenset(lists))
+        self.steps.append(step)
 
     def mv_expand(self, command: ast.MvExpand) -> None:
         column = self.find(command.field)
@@ -495,6 +507,10 @@ class _Verifier:
             try:
                 expr = self.expr(field.expr)
             except _Unresolved:
+                name = field.name or (
+                    field.expr.name if isinstance(field.expr, ast.FieldRef) else self.source(field.expr)
+                )
+                group_columns.append(Column(name, t.UNRESOLVED, False, self.alias()))
                 continue
             finally:
                 self.allow_grouping = False
@@ -512,6 +528,8 @@ class _Verifier:
 
         def outer_ref(ref: ast.FieldRef) -> TExpr:
             for column in reversed(group_columns):
+                if column.name == ref.name and column.type == t.UNRESOLVED:
+                    raise _Unresolved()
                 if column.name == ref.name:
                     return ColumnRef(column.type, False, self.source(ref), ref.line, ref.column, column.alias)
             for field in group_sources.values():
@@ -571,6 +589,7 @@ class _Verifier:
             try:
                 expr = self.expr(node)
             except _Unresolved:
+                aggregate_columns.append(Column(name, t.UNRESOLVED, False, self.alias()))
                 continue
             finally:
                 self.outer_agg = None
@@ -683,6 +702,8 @@ class _Verifier:
         column = self.find(node.name)
         if column is None:
             raise self.unknown_column(node, node.name)
+        if column.type == t.UNRESOLVED:
+            raise _Unresolved()
         if column.type == t.UNSUPPORTED:
             raise self.fail(node, f"Cannot use field [{node.name}] with unsupported type")
         return ColumnRef(column.type, column.mv, self.source(node), node.line, node.column, column.alias)
@@ -752,6 +773,8 @@ class _Verifier:
             return arg
         if arg.type in t.STRING_TYPES and isinstance(arg, Const) and isinstance(arg.value, str):
             target = _implicit_target(param.types)
+            if target in t.TEMPORAL_AMOUNTS:
+                target = _temporal_target(arg.value, param.types) or target
             if target is not None:
                 return self.fold_string(arg, target)
         raise self.fail(
@@ -1038,6 +1061,15 @@ def _implicit_target(types: frozenset[DataType]) -> DataType | None:
     ):
         if candidate in types:
             return candidate
+    return None
+
+
+def _temporal_target(text: str, types: frozenset[DataType]) -> DataType | None:
+    """`"1 hour"` is a time_duration, `"1 day"` a date_period: the unit decides."""
+    match = re.fullmatch(r"\s*-?\d+\s*([A-Za-z]+)\s*", text)
+    unit = constants.temporal_unit(match.group(1)) if match else None
+    if unit is not None and unit[1] in types:
+        return unit[1]
     return None
 
 

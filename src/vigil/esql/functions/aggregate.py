@@ -71,11 +71,15 @@ register(
 
 
 def _sum_type(args: list[TExpr]) -> t.DataType:
+    if args[0].type == t.NULL:
+        return t.NULL
     return t.DOUBLE if args[0].type == t.DOUBLE else t.LONG
 
 
 def _emit_sum(e: Emit, call: Call) -> str:
     arg = call.args[0]
+    if call.type == t.NULL:
+        return "NULL"
     value = e.sql(arg)
     inner = f"list_sum({value})" if arg.mv else value
     total = e.aggregate("sum", inner)

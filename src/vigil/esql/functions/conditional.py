@@ -38,6 +38,8 @@ def _check_common(case: bool):  # type: ignore[no-untyped-def]
                 continue
             if t.is_string(arg.type) and t.is_string(expected):
                 continue
+            if t.is_numeric(arg.type) and t.is_numeric(expected):
+                continue
             return (
                 f"{ORDINALS[min(index, 9)]} argument of [{call.source}] must be [{expected.name}], found value "
                 f"[{arg.source}] type [{arg.type.name}]"
@@ -65,7 +67,7 @@ def _emit_case(e: Emit, call: Call) -> str:
     args = call.args
     i = 0
     while i + 1 < len(args):
-        parts.append(f"WHEN {e.arg(call, i)} THEN {_value_sql(e, call, i + 1, as_list)}")
+        parts.append(f"WHEN {e.condition(call, i)} THEN {_value_sql(e, call, i + 1, as_list)}")
         i += 2
     if i < len(args):
         parts.append(f"ELSE {_value_sql(e, call, i, as_list)}")

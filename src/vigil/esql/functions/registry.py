@@ -30,6 +30,10 @@ class Emit(Protocol):
         """SQL of an argument as a LIST (a single value becomes a one-element list; null stays null)."""
         ...
 
+    def condition(self, call: Call, index: int) -> str:
+        """SQL of a boolean condition argument; a multi-value is false with a warning."""
+        ...
+
     def sql(self, expr: TExpr) -> str:
         """SQL of any typed expression, as is."""
         ...
