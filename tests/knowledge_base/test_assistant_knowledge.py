@@ -5,6 +5,7 @@ one user and not another, required entries in context, anonymized retrieval resu
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +13,8 @@ import httpx
 import pytest
 
 from tests.knowledge_base.conftest import ENTRIES, KB, document, in_space
-from tests.support.clients import CONVERSATIONS, TestUser, fake_llm_connector
+from tests.support import clients
+from tests.support.clients import CONVERSATIONS, fake_llm_connector
 from vigil.testing.fake_openai import FakeOpenAI, Step, reply, tool_call
 
 CHAT = "/api/security_ai_assistant/chat/complete"
@@ -48,10 +50,16 @@ def fake() -> Iterator[CitingFake]:
         yield server
 
 
-def chat(user: TestUser, space: str, connector: str, text: str, **extra: Any) -> dict[str, Any]:
-    body = {"connectorId": connector, "persist": True, "messages": [{"role": "user", "content": text}], **extra}
+def chat(user: clients.TestUser, space: str, connector: str, text: str, fake: FakeOpenAI) -> dict[str, Any]:
+    """One turn in a new stored conversation; returns once the background title request (which
+    would take the next scripted reply) has reached the fake too."""
+    body = {"connectorId": connector, "persist": True, "messages": [{"role": "user", "content": text}]}
     response = user.client.post(in_space(space, CHAT), json=body, timeout=60)
     assert response.status_code == 200, response.text
+    answered = len(fake.chat_requests)
+    deadline = time.monotonic() + 20
+    while len(fake.chat_requests) <= answered and time.monotonic() < deadline:
+        time.sleep(0.02)
     return response.json()  # type: ignore[no-any-return]
 
 
@@ -64,7 +72,7 @@ def system_prompt(request_body: dict[str, Any]) -> str:
 
 
 def test_answers_from_built_in_attack_content_with_a_citation(
-    make_user: Callable[..., TestUser], admin: httpx.Client, space: str, fake: CitingFake
+    make_user: Callable[..., clients.TestUser], admin: httpx.Client, space: str, fake: CitingFake
 ) -> None:
     user = make_user("editor")
     connector = fake_llm_connector(admin, fake.base_url, space=space)
@@ -72,7 +80,7 @@ def test_answers_from_built_in_attack_content_with_a_citation(
         tool_call("knowledge_base_retrieval", {"query": "PowerShell abuse for execution"}),
         reply("Malicious PowerShell use is T1059.001, under Command and Scripting Interpreter {cite:attack-T1059.001}"),
     )
-    answer = chat(user, space, connector, "Which ATT&CK technique covers malicious PowerShell?")
+    answer = chat(user, space, connector, "Which ATT&CK technique covers malicious PowerShell?", fake)
 
     offered = [tool["function"]["name"] for tool in fake.chat_requests[0].body["tools"]]
     assert {"knowledge_base_retrieval", "knowledge_base_write"} <= set(offered)
@@ -100,7 +108,7 @@ def test_answers_from_built_in_attack_content_with_a_citation(
 
 
 def test_remember_changes_later_answers_of_that_user_only(
-    make_user: Callable[..., TestUser], admin: httpx.Client, space: str, fake: CitingFake
+    make_user: Callable[..., clients.TestUser], admin: httpx.Client, space: str, fake: CitingFake
 ) -> None:
     alice, bob = make_user("editor"), make_user("editor")
     connector = fake_llm_connector(admin, fake.base_url, space=space)
@@ -110,20 +118,20 @@ def test_remember_changes_later_answers_of_that_user_only(
         tool_call("knowledge_base_write", {"name": "srv-win-s1-rsa location", "query": fact, "required": False}),
         reply("Noted: I will remember where srv-win-s1-rsa is."),
     )
-    chat(alice, space, connector, f"Remember that {fact}.")
+    chat(alice, space, connector, f"Remember that {fact}.", fake)
     saved = alice.client.get(in_space(space, f"{ENTRIES}/_find")).json()
     assert saved["total"] == 1
     entry = saved["data"][0]
     assert entry["text"] == fact and entry["global"] is False and entry["kbResource"] == "user"
     assert entry["users"][0]["name"] == alice.username
 
-    def ask(user: TestUser) -> tuple[dict[str, Any], str]:
+    def ask(user: clients.TestUser) -> tuple[dict[str, Any], str]:
         fake.reset()
         fake.script(
             tool_call("knowledge_base_retrieval", {"query": "srv-win-s1-rsa data center location"}),
             reply(f"srv-win-s1-rsa is in the New York data center {{cite:{entry['id']}}}."),
         )
-        answer = chat(user, space, connector, "Where is srv-win-s1-rsa?")
+        answer = chat(user, space, connector, "Where is srv-win-s1-rsa?", fake)
         (result,) = tool_results(fake.chat_requests[1].body)
         return answer, result
 
@@ -140,7 +148,7 @@ def test_remember_changes_later_answers_of_that_user_only(
 
 
 def test_required_entries_are_always_in_context_of_their_owner(
-    make_user: Callable[..., TestUser], admin: httpx.Client, space: str, fake: CitingFake
+    make_user: Callable[..., clients.TestUser], admin: httpx.Client, space: str, fake: CitingFake
 ) -> None:
     alice, bob = make_user("editor"), make_user("editor")
     connector = fake_llm_connector(admin, fake.base_url, space=space)
@@ -149,16 +157,16 @@ def test_required_entries_are_always_in_context_of_their_owner(
         json=document("On-call", "The SOC on-call phone number is 555-0100.", required=True),
     )
     assert created.status_code == 200
-    chat(alice, space, connector, "Hello")
+    chat(alice, space, connector, "Hello", fake)
     prompt = system_prompt(fake.chat_requests[0].body)
     assert "Knowledge History:" in prompt and "The SOC on-call phone number is 555-0100." in prompt
     fake.reset()
-    chat(bob, space, connector, "Hello")
+    chat(bob, space, connector, "Hello", fake)
     assert "555-0100" not in system_prompt(fake.chat_requests[0].body)
 
 
 def test_retrieved_text_is_anonymized_like_any_tool_result(
-    make_user: Callable[..., TestUser], admin: httpx.Client, space: str, fake: CitingFake
+    make_user: Callable[..., clients.TestUser], admin: httpx.Client, space: str, fake: CitingFake
 ) -> None:
     user = make_user("editor")
     connector = fake_llm_connector(admin, fake.base_url, space=space)
@@ -166,14 +174,14 @@ def test_retrieved_text_is_anonymized_like_any_tool_result(
     note = document("Backup job", f"The backup job uses key {secret} in us-east-1.")
     assert user.client.post(in_space(space, ENTRIES), json=note).status_code == 200
     fake.script(tool_call("knowledge_base_retrieval", {"query": "backup job key"}), reply("It uses a stored key."))
-    chat(user, space, connector, "Which key does the backup job use?")
+    chat(user, space, connector, "Which key does the backup job use?", fake)
     (result,) = tool_results(fake.chat_requests[1].body)
     assert "backup job" in result.lower()
     assert secret not in result
     assert secret not in json.dumps(fake.chat_requests[1].body)
 
 
-def test_status_and_setup(make_user: Callable[..., TestUser], admin: httpx.Client, space: str) -> None:
+def test_status_and_setup(make_user: Callable[..., clients.TestUser], admin: httpx.Client, space: str) -> None:
     editor = make_user("editor")
     status = editor.client.get(in_space(space, KB)).json()
     assert status["elser_exists"] is True and status["index_exists"] is True

@@ -8,14 +8,16 @@ from collections.abc import Callable
 import httpx
 
 from tests.knowledge_base.conftest import ENTRIES, document, in_space
-from tests.support.clients import TestUser
+from tests.support import clients
 
 
 def create(client: httpx.Client, space: str, body: dict[str, object]) -> httpx.Response:
     return client.post(in_space(space, ENTRIES), json=body)
 
 
-def test_create_read_update_delete_a_private_document_entry(make_user: Callable[..., TestUser], space: str) -> None:
+def test_create_read_update_delete_a_private_document_entry(
+    make_user: Callable[..., clients.TestUser], space: str
+) -> None:
     alice = make_user("editor")
     created = create(alice.client, space, document("VPN runbook", "Reset the VPN token in the admin portal.")).json()
     assert created["type"] == "document"
@@ -45,7 +47,7 @@ def test_create_read_update_delete_a_private_document_entry(make_user: Callable[
     assert missing.json()["statusCode"] == 404
 
 
-def test_private_entries_are_invisible_to_other_users(make_user: Callable[..., TestUser], space: str) -> None:
+def test_private_entries_are_invisible_to_other_users(make_user: Callable[..., clients.TestUser], space: str) -> None:
     alice, bob = make_user("editor"), make_user("editor")
     entry = create(alice.client, space, document("Alice's note", "my favourite SIEM query")).json()
     url = in_space(space, f"{ENTRIES}/{entry['id']}")
@@ -59,7 +61,7 @@ def test_private_entries_are_invisible_to_other_users(make_user: Callable[..., T
 
 
 def test_global_entries_need_the_customize_privilege(
-    make_user: Callable[..., TestUser], admin: httpx.Client, space: str
+    make_user: Callable[..., clients.TestUser], admin: httpx.Client, space: str
 ) -> None:
     editor = make_user("editor")
     policy = "Escalate P1 within 15 minutes."
@@ -84,7 +86,7 @@ def test_global_entries_need_the_customize_privilege(
     assert admin.delete(url).status_code == 200
 
 
-def test_viewers_read_but_do_not_write(make_user: Callable[..., TestUser], space: str) -> None:
+def test_viewers_read_but_do_not_write(make_user: Callable[..., clients.TestUser], space: str) -> None:
     viewer = make_user("viewer")
     assert viewer.client.get(in_space(space, f"{ENTRIES}/_find")).status_code == 200
     refused = create(viewer.client, space, document("n", "t"))
@@ -92,7 +94,7 @@ def test_viewers_read_but_do_not_write(make_user: Callable[..., TestUser], space
     assert refused.json()["error"] == "Forbidden"
 
 
-def test_index_entries_round_trip(make_user: Callable[..., TestUser], space: str) -> None:
+def test_index_entries_round_trip(make_user: Callable[..., clients.TestUser], space: str) -> None:
     user = make_user("editor")
     body = {
         "type": "index",
@@ -111,7 +113,7 @@ def test_index_entries_round_trip(make_user: Callable[..., TestUser], space: str
     assert "text" not in entry
 
 
-def test_invalid_bodies_are_refused_with_kibana_errors(make_user: Callable[..., TestUser], space: str) -> None:
+def test_invalid_bodies_are_refused_with_kibana_errors(make_user: Callable[..., clients.TestUser], space: str) -> None:
     user = make_user("editor")
     for body in (
         {"type": "document", "name": "n", "kbResource": "user", "source": "s"},  # no text
@@ -125,7 +127,7 @@ def test_invalid_bodies_are_refused_with_kibana_errors(make_user: Callable[..., 
         assert response.json()["statusCode"] == 400
 
 
-def test_built_in_entries_are_readable_and_read_only(make_user: Callable[..., TestUser], space: str) -> None:
+def test_built_in_entries_are_readable_and_read_only(make_user: Callable[..., clients.TestUser], space: str) -> None:
     user = make_user("editor")
     url = in_space(space, f"{ENTRIES}/attack-T1059.001")
     entry = user.client.get(url)
@@ -141,7 +143,7 @@ def test_built_in_entries_are_readable_and_read_only(make_user: Callable[..., Te
     assert user.client.get(in_space(space, f"{ENTRIES}/esql-stats-by-command")).json()["kbResource"] == "esql"
 
 
-def test_find_pages_sorts_filters_and_selects_fields(make_user: Callable[..., TestUser], space: str) -> None:
+def test_find_pages_sorts_filters_and_selects_fields(make_user: Callable[..., clients.TestUser], space: str) -> None:
     user = make_user("editor")
     names = ["delta", "alpha", "charlie", "bravo", "echo"]
     for name in names:
@@ -168,7 +170,7 @@ def test_find_pages_sorts_filters_and_selects_fields(make_user: Callable[..., Te
     assert user.client.get(find, params={"page": 1000, "per_page": 100}).status_code == 400
 
 
-def test_bulk_action_creates_updates_and_deletes(make_user: Callable[..., TestUser], space: str) -> None:
+def test_bulk_action_creates_updates_and_deletes(make_user: Callable[..., clients.TestUser], space: str) -> None:
     user = make_user("editor")
     bulk = in_space(space, f"{ENTRIES}/_bulk_action")
     first = user.client.post(bulk, json={"create": [document("one", "first"), document("two", "second")]})

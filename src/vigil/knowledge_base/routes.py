@@ -113,6 +113,7 @@ async def bulk_action(
     ENTRIES,
     response_model=schemas.KnowledgeBaseEntryResponse,
     response_model_by_alias=True,
+    response_model_exclude_none=True,
     operation_id="CreateKnowledgeBaseEntry",
     summary="Create a knowledge base entry",
 )
@@ -137,6 +138,7 @@ async def create_entry(
     f"{ENTRIES}/{{entry_id}}",
     response_model=schemas.KnowledgeBaseEntryResponse,
     response_model_by_alias=True,
+    response_model_exclude_none=True,
     operation_id="ReadKnowledgeBaseEntry",
     summary="Read a knowledge base entry",
     responses=kibana_error_responses(404),
@@ -150,6 +152,7 @@ def read_entry(entry_id: str, database: Db, principal: AssistantReader, space_id
     f"{ENTRIES}/{{entry_id}}",
     response_model=schemas.KnowledgeBaseEntryResponse,
     response_model_by_alias=True,
+    response_model_exclude_none=True,
     operation_id="UpdateKnowledgeBaseEntry",
     summary="Update a knowledge base entry",
     responses=kibana_error_responses(404),

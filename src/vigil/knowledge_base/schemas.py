@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from vigil.validation import reject_nul
 
 _TEXT = r"^[^\x00]*\S[^\x00]*$"  # at least one non-blank character, no NUL
 Name = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=_TEXT)]
@@ -25,6 +27,11 @@ MAX_BULK_OPERATIONS = 100
 
 class WireModel(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        return reject_nul(value)
 
 
 class User(BaseModel):
