@@ -7,7 +7,7 @@ JSON, or a document that does not fit the mapping, fails only its item.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -53,29 +53,26 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[WriteOp]:
         raise IllegalArgumentError("The bulk request must be terminated by a newline [\\n]")
     lines = body.split(b"\n")
     ops: list[WriteOp] = []
-    actions_cache: dict[bytes, tuple[str, dict[str, Any]]] = {}
+    # Shippers repeat the same action line ({"create":{}}): parse and check each distinct one once.
+    templates: dict[bytes, _Template] = {}
     line_count = len(lines) - 1  # the text after the final newline is empty
     position = 0
     missing_index = []
     while position < line_count:
         raw = lines[position]
         position += 1
-        if not raw.strip():
-            continue
-        parsed = actions_cache.get(raw)
-        if parsed is None:
-            parsed = _parse_action(raw, position)
-            if len(actions_cache) < 1024:
-                actions_cache[raw] = parsed
-        action, meta = parsed
-        index = meta.get("_index", default_index)
-        doc_id = meta.get("_id")
-        if doc_id is not None:
-            doc_id = str(doc_id) if not isinstance(doc_id, str) else doc_id
+        template = templates.get(raw)
+        if template is None:
+            if not raw.strip():
+                continue
+            template = _template(raw, position, default_index)
+            if len(templates) < 1024:
+                templates[raw] = template
+        action, op_type, index, doc_id, error = template
         if index is None:
             missing_index.append(len(ops) + 1)
         if action == "delete":
-            ops.append(_unsupported(action, index, doc_id))
+            ops.append(WriteOp(op_type, str(index), doc_id, None, error, action_name=action))
             continue
         if position >= line_count:
             raise IllegalArgumentError(
@@ -84,10 +81,10 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[WriteOp]:
             )
         source_line = lines[position]
         position += 1
-        if action == "update":
-            ops.append(_unsupported(action, index, doc_id))
-            continue
-        ops.append(_write_op(action, str(index), doc_id, meta, source_line, position))
+        if error is not None:
+            ops.append(WriteOp(op_type, str(index), doc_id, None, error, action_name=action))
+        else:
+            ops.append(WriteOp(op_type, index, doc_id, None, None, source_line))  # type: ignore[arg-type]
     if missing_index:
         raise ActionRequestValidationError(
             "Validation Failed: " + "".join(f"{n}: index is missing;" for n in range(1, len(missing_index) + 1))
@@ -127,32 +124,33 @@ def _parse_action(raw: bytes, line: int) -> tuple[str, dict[str, Any]]:
     return action, meta
 
 
-def _unsupported(action: str, index: str | None, doc_id: str | None) -> WriteOp:
-    error = BulkUnsupportedError(
-        f"Vigil does not support the bulk [{action}] action: data indices are append-only "
-        "(documents are overwritten with [index] and an explicit _id, and removed by retention or index deletion)"
-    )
-    return WriteOp("index", str(index), doc_id, None, error, action_name=action)
+_Template = tuple[str, OpType, str | None, str | None, VigilError | None]
 
 
-def _write_op(
-    action: str, index: str, doc_id: str | None, meta: Mapping[str, Any], source: bytes, line: int
-) -> WriteOp:
+def _template(raw: bytes, line: int, default_index: str | None) -> _Template:
+    """(action, op_type, index, id, error that fails the item) of one action line."""
+    action, meta = _parse_action(raw, line)
+    index = meta.get("_index", default_index)
+    doc_id = meta.get("_id")
+    if doc_id is not None and not isinstance(doc_id, str):
+        doc_id = str(doc_id)
     op_type: OpType = "create" if action == "create" else "index"
-    error: VigilError
-    for key in _UNSUPPORTED_PARAMETERS:
-        if meta.get(key) is not None:
-            error = BulkUnsupportedError(f"Vigil does not support the bulk action parameter [{key}]")
-            return WriteOp(op_type, index, doc_id, None, error)
-    if doc_id is not None and (not doc_id or len(doc_id.encode()) > MAX_ID_BYTES):
+    error: VigilError | None = None
+    if action in ("delete", "update"):
+        error = BulkUnsupportedError(
+            f"Vigil does not support the bulk [{action}] action: data indices are append-only (documents "
+            "are overwritten with [index] and an explicit _id, and removed by retention or index deletion)"
+        )
+    elif unsupported := next((key for key in _UNSUPPORTED_PARAMETERS if meta.get(key) is not None), None):
+        error = BulkUnsupportedError(f"Vigil does not support the bulk action parameter [{unsupported}]")
+    elif doc_id is not None and not doc_id:
+        error = ActionRequestValidationError("Validation Failed: 1: if _id is specified it must not be empty;")
+    elif doc_id is not None and len(doc_id.encode()) > MAX_ID_BYTES:
         error = ActionRequestValidationError(
             f"Validation Failed: 1: id [{doc_id}] is too long, must be no longer than 512 bytes but was: "
             f"{len(doc_id.encode())};"
-            if doc_id
-            else "Validation Failed: 1: if _id is specified it must not be empty;"
         )
-        return WriteOp(op_type, index, doc_id, None, error)
-    return WriteOp(op_type, index, doc_id, None, raw=source)
+    return action, op_type, index, doc_id, error
 
 
 def error_body(error: VigilError, index: str | None) -> dict[str, Any]:

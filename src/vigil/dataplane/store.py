@@ -94,7 +94,7 @@ def new_document_ids(count: int) -> list[str]:
     return [text[i : i + 20] for i in range(0, 20 * count, 20)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a bulk request makes one per document, and frozen costs
 class WriteOp:
     """One bulk action: write `source` to `index` (`error` set: the action already failed)."""
 
@@ -107,7 +107,7 @@ class WriteOp:
     action_name: str | None = None  # the bulk action as sent, when not op_type (update, delete)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemResult:
     op_type: OpType
     index: str  # as Elasticsearch reports it: the concrete (backing) index
@@ -568,17 +568,24 @@ class _BatchWriter:
         self._load_explicit_ids()
         columnar: dict[str, list[int]] = {}
         sequential: list[int] = []
+        targets: dict[tuple[str, OpType], _IndexState | VigilError] = {}
         for position, op in enumerate(self.ops):
             if op.error is not None:
                 self.results[position] = ItemResult(
                     op.op_type, op.index, op.doc_id, op.error.status_code, error=op.error
                 )
                 continue
-            try:
-                state = self._target(op.index, op.op_type)
-            except VigilError as exc:
-                self.results[position] = ItemResult(op.op_type, op.index, op.doc_id, exc.status_code, error=exc)
+            key = (op.index, op.op_type)
+            target = targets.get(key)
+            if target is None:
+                try:
+                    target = targets[key] = self._target(op.index, op.op_type)
+                except VigilError as exc:
+                    target = targets[key] = exc
+            if isinstance(target, VigilError):
+                self.results[position] = ItemResult(op.op_type, op.index, op.doc_id, target.status_code, error=target)
                 continue
+            state = target
             self.targets[position] = (state, op.doc_id if op.doc_id is not None else "")
             if op.doc_id is None and op.raw is not None and state.mapping.fields:
                 columnar.setdefault(state.name, []).append(position)
