@@ -83,13 +83,13 @@ def test_find_filters_paging_sorting_and_fields(make_user: Callable[..., clients
     client = in_space(make_user("editor"), new_space())
     create(client, "zz custom", categories=["alert", "mine"], consumer="securitySolutionUI")
     create(client, "aa system", "system")
-    assert find(client, filter="promptType:quick")["total"] == 10
+    assert find(client, filter="promptType:quick")["total"] == 11
     assert find(client, filter="promptType:system and is_default:true")["total"] == 3
     assert find(client, filter="isDefault:false")["total"] == 2
     alert = find(client, filter="categories:alert", sort_field="name", sort_order="asc")
-    assert [p["name"] for p in alert["data"]] == ["Alert summarization", "zz custom"]
+    assert [p["name"] for p in alert["data"]] == ["Alert summarization", "Triage steps", "zz custom"]
     assert find(client, filter="categories:mine and consumer:securitySolutionUI")["total"] == 1
-    assert find(client, filter="not categories:*")["total"] == find(client, per_page=0)["total"] - 8
+    assert find(client, filter="not categories:*")["total"] == find(client, per_page=0)["total"] - 9
     page = find(client, page=2, per_page=5, sort_field="name", sort_order="asc")
     names = [p["name"] for p in find(client, per_page=100, sort_field="name", sort_order="asc")["data"]]
     assert (page["page"], page["perPage"], page["total"]) == (2, 5, N_DEFAULTS + 2)

@@ -40,6 +40,7 @@ from vigil.dataplane.store import DataStore
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
 from vigil.errors import BadRequest
+from vigil.investigation.attached import cite_attached_alert
 from vigil.investigation.settings import alerts_to_analyze
 from vigil.knowledge_base.context import PROMPTED_TOOL_CONNECTORS, sources_footer, turn_knowledge
 from vigil.knowledge_base.runtime import KnowledgeBase
@@ -159,7 +160,7 @@ class ChatEngine:
                 resolved=resolved,
                 system_prompt=redactor.text(system_prompt),
                 history=redactor.transcript(messages[:-1]),
-                user_prompt=redactor.render(messages[-1]),
+                user_prompt=redactor.render(messages[-1]) + cite_attached_alert(last.data, references),
                 conversation_id=conversation_id,
                 redactor=redactor,
                 needs_title=body.persist,
@@ -232,7 +233,7 @@ class ChatEngine:
             resolved=resolved,
             system_prompt=redactor.text(system_prompt),
             history=redactor.transcript(history),
-            user_prompt=redactor.render(current),
+            user_prompt=redactor.render(current) + cite_attached_alert(last.data, references),
             conversation_id=conversation.id if body.persist else None,
             redactor=redactor,
             needs_title=body.persist and conversation.title == DEFAULT_TITLE,

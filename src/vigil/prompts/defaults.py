@@ -131,7 +131,22 @@ QUICK_PROMPTS: tuple[DefaultPrompt, ...] = (
         categories=(CATEGORY_ALERT,),
         content=(
             "As a security operations expert, explain the attached alert: what happened, on which "
-            "hosts and accounts, how likely it is to be malicious, and what I should check next."
+            "hosts and accounts, how likely it is to be malicious, and what I should check next. "
+            "Name the MITRE ATT&CK tactics and techniques it shows, as the knowledge base describes "
+            "them, and cite the alert and the knowledge base entries you use."
+        ),
+    ),
+    DefaultPrompt(
+        id="vigil-quick-prompt-triage-steps",
+        name="Triage steps",
+        prompt_type="quick",
+        color="#E7664C",
+        categories=(CATEGORY_ALERT, CATEGORY_EVENT),
+        content=(
+            "Give me the triage steps for the attached alert, in order: how to confirm or dismiss it, "
+            "how to scope it (other hosts, accounts and times, with ES|QL queries I can run on our data), "
+            "and how to contain it. Map each finding to MITRE ATT&CK techniques, look them up in the "
+            "knowledge base (detection and mitigation advice), and cite the alert and every entry you use."
         ),
     ),
     DefaultPrompt(
