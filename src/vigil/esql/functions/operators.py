@@ -52,15 +52,38 @@ def checked(e: Emit, call: Call, wide: str) -> str:
     )
 
 
+# A long result is computed in BIGINT and guarded by the same operation in DOUBLE (cheap, unlike
+# HUGEINT): results within 0.25% of the long range count as overflow, a deliberate approximation.
+_LONG_GUARD = "9.2e18"
+
+
+def _cast_to(sql: str, source: t.DataType, target: t.DataType) -> str:
+    return sql if source == target else f"CAST({sql} AS {target.sql})"
+
+
+def _nonzero_constant(arg: TExpr) -> bool:
+    return isinstance(arg, Const) and isinstance(arg.value, int | float) and arg.value not in (0, -1)
+
+
 def _emit_arithmetic(op: str):  # type: ignore[no-untyped-def]
     def emit(e: Emit, call: Call) -> str:
         if call.type == t.NULL:
             return "NULL"
         left, right = e.arg(call, 0), e.arg(call, 1)
+        integral = call.type in (t.INTEGER, t.LONG, t.UNSIGNED_LONG)
+        if op in ("/", "%") and _nonzero_constant(call.args[1]) and call.type != t.UNSIGNED_LONG:
+            # Dividing by a constant other than 0 and -1 cannot fail: plain SQL.
+            sql_op = "//" if op == "/" and integral else op
+            cast = f"CAST({left} AS {call.type.sql})" if call.args[0].type != call.type else left
+            return f"({cast} {sql_op} {_cast_to(right, call.args[1].type, call.type)})"
+        if call.type == t.LONG and op in ("+", "-", "*"):
+            guard = f"abs(CAST({left} AS DOUBLE) {op} CAST({right} AS DOUBLE))"
+            exact = f"({_cast_to(left, call.args[0].type, t.LONG)} {op} {_cast_to(right, call.args[1].type, t.LONG)})"
+            warn = e.warn(call, _OVERFLOW[t.LONG])
+            return f"(CASE WHEN {guard} IS NULL THEN NULL WHEN {guard} < {_LONG_GUARD} THEN {exact} ELSE {warn} END)"
         wide_type = _WIDE.get(call.type, "DOUBLE")
         left = f"CAST({left} AS {wide_type})"
         right = f"CAST({right} AS {wide_type})"
-        integral = call.type in (t.INTEGER, t.LONG, t.UNSIGNED_LONG)
         if op in ("/", "%"):
             sql_op = "//" if op == "/" and integral else op
             zero = e.warn(call, "java.lang.ArithmeticException: / by zero")
