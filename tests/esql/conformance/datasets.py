@@ -75,6 +75,9 @@ DATASETS: dict[str, Dataset] = {
         Dataset("mv_sample", "mv_sample.csv", "mapping-mv_sample.json"),
         Dataset("addresses", "addresses.csv", "mapping-addresses.json"),
         Dataset("wide", "wide.csv", "mapping-wide.json"),
+        Dataset("trim_test", "trim_test.csv", "mapping-trim_test.json"),
+        Dataset("mv_text", "mv_text.csv", "mapping-mv_text.json"),
+        Dataset("conv_from_keyword", "conv_from_keyword.csv", "mapping-conv_from_keyword.json"),
         # Empty indices (`.noData()` upstream): only their mappings matter to the tests.
         Dataset("firewall_logs", None, "mapping-firewall_logs.json"),
         Dataset("threat_list", None, "mapping-threat_list.json", "lookup-settings.json"),

@@ -23,7 +23,13 @@ from pathlib import Path
 
 # Lines before the query that are test settings, not query text (Elasticsearch reads the first
 # two; the others steer variants of its own suite that do not apply over plain HTTP).
-_QUERY_DIRECTIVES = ("required_capability:", "approximate:", "skip_flattened_rewrite:", "request_stored:")
+_QUERY_DIRECTIVES = (
+    "required_capability:",
+    "approximate:",
+    "skip_flattened_rewrite:",
+    "request_stored:",
+    "skip_columnar:",
+)
 _INSTRUCTION = re.compile(r"\[(.*?)]")
 
 

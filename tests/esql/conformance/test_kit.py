@@ -230,6 +230,8 @@ def test_scope_rules() -> None:
     assert reason('ROW a = "ENRICH x" | EVAL b = "st_x(1)"') is None  # words inside strings do not count
     assert reason("FROM employees | LOOKUP JOIN languages_lookup ON language_code", ("join_lookup_v12",)) is None
     assert reason("FROM airports | LIMIT 1").endswith("index airports")
+    assert reason("FROM airports* METADATA _index | KEEP abbrev").endswith("index airports")  # a pattern's literal part
+    assert reason("FROM employees* | KEEP emp_no") is None
     assert reason("ROW a = 1", header="a:geo_point").endswith("column type geo_point")
     assert reason("FROM employees | INLINE STATS c = COUNT(*)") is not None
     assert reason("ROW a = 1", ("date_nanos_type",)) == "date_nanos: capability date_nanos_type"
@@ -267,6 +269,13 @@ def test_failure_groups_blank_positions_names_and_numbers() -> None:
         "HTTP 400 verification_exception: Unknown column [...], did you mean [...]?"
     )
     assert failure_group("x", "found 12 rows in 3.5s") == "x: found N rows in Ns"
+
+
+def test_settings_lines_before_the_query_are_not_query_text() -> None:
+    spec = "t\nskip_columnar: ordering differs\nrequest_stored: skip\nROW x = 1;\n\nx:i\n1\n;\n"
+    (test,) = parse_spec(spec, "x.csv-spec")
+    assert test.query == "ROW x = 1"
+    assert test.directives == {"skip_columnar": "ordering differs", "request_stored": "skip"}
 
 
 def test_escaped_semicolon_and_regex_warning_lines() -> None:
