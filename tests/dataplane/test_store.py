@@ -311,3 +311,38 @@ def test_retention_drops_whole_old_days(store: DataStore) -> None:
     assert rows(store, 'SELECT count(*) FROM "aged"') == [(3,)]
     # The id of a dropped document is free again.
     assert store.write([WriteOp("create", "aged", "old", {"@timestamp": "2024-01-10T01:00:00Z"})])[0].status == 201
+
+
+def test_the_retention_loop_runs_until_cancelled() -> None:
+    import asyncio
+
+    from vigil.dataplane.retention import start_retention
+    from vigil.settings import Settings
+
+    store = DataStore.open(None)
+    store.index_documents("loop", [{"@timestamp": "2001-01-01T00:00:00Z"}, {"@timestamp": "2999-01-01T00:00:00Z"}])
+    settings = Settings(data_retention="30d", data_retention_check_interval_seconds=1)
+
+    async def run() -> None:
+        task = start_retention(store, settings)
+        assert task is not None
+        for _ in range(100):  # the first run happens at once
+            await asyncio.sleep(0.05)
+            if rows(store, 'SELECT count(*) FROM "loop"') == [(1,)]:
+                break
+        task.cancel()
+
+    asyncio.run(run())
+    assert rows(store, 'SELECT year("@timestamp") FROM "loop"') == [(2999,)]
+    assert start_retention(store, Settings()) is None  # unset: no task
+    store.close()
+
+
+def test_retention_setting_is_validated() -> None:
+    from pydantic import ValidationError
+
+    from vigil.settings import Settings
+
+    with pytest.raises(ValidationError, match=r"data_retention"):
+        Settings(data_retention="thirty days")
+    assert Settings(data_retention="12h").data_retention == "12h"
