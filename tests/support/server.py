@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from vigil.settings import Settings
 from vigil.web.app import create_app
@@ -23,8 +24,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(settings: Settings) -> Iterator[str]:
+    with running_app(create_app(settings)) as base_url:
+        yield base_url
+
+
+@contextmanager
+def running_app(app: FastAPI) -> Iterator[str]:
+    """Serves an app the caller built (and may look inside, e.g. at `app.state`)."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
