@@ -21,6 +21,7 @@ from vigil.errors import UpstreamError, VigilError
 from vigil.esql.errors import EsqlExecutionError, EsqlParsingError, EsqlVerificationError
 
 _PARSING_POSITION = re.compile(r"line (\d+):(\d+): (.*)", re.DOTALL)
+_NO_SUCH_INDEX = re.compile(r"no such index \[(.*)\]")
 
 
 class ClusterError(UpstreamError):
@@ -63,6 +64,9 @@ def cluster_error(exc: ApiError | TransportError, where: str) -> VigilError:
             )
         if status == 404 and es_type == "index_not_found_exception":
             index = _error_object(exc.body).get("index")
+            named = _NO_SUCH_INDEX.fullmatch(reason)
+            if not isinstance(index, str) and named:
+                index = named.group(1)
             if isinstance(index, str):
                 return IndexNotFoundError(index)
         return ClusterError(status, es_type, reason)

@@ -74,11 +74,15 @@ def fields_from_caps(body: Mapping[str, Any]) -> dict[str, DataField]:
 
 
 def resolved_names(body: Mapping[str, Any]) -> list[str]:
-    """Names a `_resolve/index` answer gives queries: data streams, aliases, and indices that are
-    not the backing index of a data stream also listed."""
+    """Names a `_resolve/index` answer gives queries: data streams, aliases, and the open indices
+    that are not the backing index of a data stream also listed."""
     streams = [item["name"] for item in body.get("data_streams") or ()]
     aliases = [item["name"] for item in body.get("aliases") or ()]
-    indices = [item["name"] for item in body.get("indices") or () if item.get("data_stream") not in streams]
+    indices = [
+        item["name"]
+        for item in body.get("indices") or ()
+        if item.get("data_stream") not in streams and "closed" not in (item.get("attributes") or ())
+    ]
     return sorted(set(indices + aliases + streams))
 
 

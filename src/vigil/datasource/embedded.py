@@ -45,7 +45,8 @@ class EmbeddedDataSource:
         info = self.store.catalog.index(index)
         if info is None:
             raise IndexNotFoundError(index)
-        columns = {name: _quoted(info.fields[name].column) for name in fields if name in info.fields}
+        keywords = [name for name in fields if name in info.fields and info.fields[name].es_type == "keyword"]
+        columns = {name: _quoted(info.fields[name].column) for name in keywords}
         if not columns:
             return {}
         # Two scans whatever the number of fields: approximate counts first, exact values of the
