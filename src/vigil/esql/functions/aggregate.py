@@ -292,3 +292,55 @@ register(
 )
 
 _unused = sql_string
+
+
+def _emit_present(present: bool):  # type: ignore[no-untyped-def]
+    def emit(e: Emit, call: Call) -> str:
+        arg = call.args[0]
+        value = e.sql(arg)
+        counted = e.aggregate("sum", f"len({value})") if arg.mv else e.aggregate("count", value)
+        return f"(COALESCE({counted}, 0) {'>' if present else '='} 0)"
+
+    return emit
+
+
+register(
+    Function("present", (p("field", ANY, "any"),), fixed(t.BOOLEAN), _emit_present(True), aggregate=True, mv_input=True)
+)
+register(
+    Function("absent", (p("field", ANY, "any"),), fixed(t.BOOLEAN), _emit_present(False), aggregate=True, mv_input=True)
+)
+
+
+def _emit_first_last(function: str):  # type: ignore[no-untyped-def]
+    def emit(e: Emit, call: Call) -> str:
+        if call.type == t.NULL:
+            return "NULL"
+        value, sort = e.sql(call.args[0]), e.arg(call, 1)
+        if call.args[0].mv:
+            value = f"(CASE WHEN len({value}) = 1 THEN ({value})[1] END)"
+        return e.aggregate(function, f"{value}, {sort}")
+
+    return emit
+
+
+register(
+    Function(
+        "first",
+        (p("value", ANY, "any"), p("sort", _ORDERED, "date or numeric")),
+        same_as_first,
+        _emit_first_last("arg_min"),
+        aggregate=True,
+        mv_input=True,
+    )
+)
+register(
+    Function(
+        "last",
+        (p("value", ANY, "any"), p("sort", _ORDERED, "date or numeric")),
+        same_as_first,
+        _emit_first_last("arg_max"),
+        aggregate=True,
+        mv_input=True,
+    )
+)

@@ -50,7 +50,8 @@ def truncate_sql(value: str, amount: int, unit: str) -> str:
     if unit == "week":
         return f"time_bucket(INTERVAL '{amount * 7} days', {value}, TIMESTAMP '1970-01-05')"
     months = amount * {"month": 1, "quarter": 3, "year": 12}[unit]
-    return f"time_bucket(INTERVAL '{months} months', {value}, TIMESTAMP '1970-01-01')"
+    # Calendar multiples count from the first day of year 1, as Elasticsearch's rounding does.
+    return f"time_bucket(INTERVAL '{months} months', {value}, TIMESTAMP '0001-01-01')"
 
 
 def _check_interval(call: Call) -> str | None:

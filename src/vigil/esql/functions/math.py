@@ -182,3 +182,46 @@ register(Function("scalb", (p("d", NUMERIC, "numeric"), p("scaleFactor", INTEGRA
 
 def _numeric_result(args: list[TExpr]) -> t.DataType:
     return args[0].type
+
+
+def _emit_clamp(kind: str):  # type: ignore[no-untyped-def]
+    def emit(e: Emit, call: Call) -> str:
+        value = e.arg(call, 0)
+        bounds = [e.arg(call, i) for i in range(1, len(call.args))]
+        if kind == "min":
+            inner = f"greatest({value}, {bounds[0]})"
+        elif kind == "max":
+            inner = f"least({value}, {bounds[0]})"
+        else:
+            inner = f"least(greatest({value}, {bounds[0]}), {bounds[1]})"
+        checks = " OR ".join(f"{b} IS NULL" for b in [value, *bounds])
+        return f"(CASE WHEN {checks} THEN NULL ELSE CAST({inner} AS {call.type.sql}) END)"
+
+    return emit
+
+
+_ORDERABLE = frozenset({*t.NUMERIC_TYPES, t.DATETIME, t.KEYWORD, t.TEXT, t.IP, t.VERSION, t.BOOLEAN})
+register(
+    Function(
+        "clamp_min",
+        (p("field", _ORDERABLE, "numeric"), p("min", _ORDERABLE, "numeric")),
+        same_as_first,
+        _emit_clamp("min"),
+    )
+)
+register(
+    Function(
+        "clamp_max",
+        (p("field", _ORDERABLE, "numeric"), p("max", _ORDERABLE, "numeric")),
+        same_as_first,
+        _emit_clamp("max"),
+    )
+)
+register(
+    Function(
+        "clamp",
+        (p("field", _ORDERABLE, "numeric"), p("min", _ORDERABLE, "numeric"), p("max", _ORDERABLE, "numeric")),
+        same_as_first,
+        _emit_clamp("both"),
+    )
+)

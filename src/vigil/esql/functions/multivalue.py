@@ -16,7 +16,7 @@ from vigil.esql.functions.registry import (
     register,
     same_as_first,
 )
-from vigil.esql.ir import Call, TExpr
+from vigil.esql.ir import Call, Const, TExpr
 
 _ANY = p("field", ANY, "any")
 _NUM = p("number", NUMERIC, "numeric")
@@ -113,7 +113,10 @@ _mv_function("mv_percentile", (_NUM, p("percentile", NUMERIC, "numeric")), same_
 
 
 def _emit_mv_concat(e: Emit, call: Call) -> str:
-    return f"array_to_string({e.list_arg(call, 0)}, {e.arg(call, 1)})"
+    values, delimiter = e.list_arg(call, 0), e.arg(call, 1)
+    if isinstance(call.args[1], Const):
+        return f"array_to_string({values}, {delimiter})"
+    return f"list_reduce({values}, lambda a, b: a || {delimiter} || b)"
 
 
 _mv_function(
@@ -214,10 +217,8 @@ def _emit_mv_append(e: Emit, call: Call) -> str:
     left, right = e.list_arg(call, 0), e.list_arg(call, 1)
     if call.args[0].type != call.args[1].type and t.NULL not in (call.args[0].type, call.args[1].type):
         left, right = f"CAST({left} AS {call.type.sql}[])", f"CAST({right} AS {call.type.sql}[])"
-    return (
-        f"(CASE WHEN {left} IS NULL THEN {right} WHEN {right} IS NULL THEN {left} "
-        f"ELSE list_concat({left}, {right}) END)"
-    )
+    # Like every ES|QL function but a few, null when either side is null.
+    return f"(CASE WHEN {left} IS NULL OR {right} IS NULL THEN NULL ELSE list_concat({left}, {right}) END)"
 
 
 def _append_type(args: list[TExpr]) -> t.DataType:

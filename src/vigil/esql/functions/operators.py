@@ -150,10 +150,19 @@ def _version_key(sql: str) -> str:
 
 
 def _ip_key(sql: str) -> str:
-    """A sort/comparison key for IP strings: IPv4 as four numbers, others as text after them."""
+    """A sort/comparison key for IP text: the eight 16-bit groups of its IPv6 form (IPv4 mapped
+    as ::ffff:a.b.c.d), so addresses order as Elasticsearch orders their bytes."""
+    head = f"(CASE WHEN split_part({sql}, '::', 1) = '' THEN [] ELSE string_split(split_part({sql}, '::', 1), ':') END)"
+    tail = f"(CASE WHEN split_part({sql}, '::', 2) = '' THEN [] ELSE string_split(split_part({sql}, '::', 2), ':') END)"
+    zeros = f"list_transform(range(8 - len({head}) - len({tail})), lambda z: '0')"
+    groups = (
+        f"(CASE WHEN contains({sql}, '::') THEN list_concat({head}, {zeros}, {tail}) ELSE string_split({sql}, ':') END)"
+    )
+    v4 = f"list_transform(string_split({sql}, '.'), lambda o: TRY_CAST(o AS INTEGER))"
     return (
-        f"(CASE WHEN {sql} LIKE '%:%' THEN [1000, 0, 0, 0, 0] "
-        f"ELSE list_transform(string_split({sql}, '.'), lambda x: TRY_CAST(x AS INTEGER)) END)"
+        f"(CASE WHEN {sql} IS NULL THEN NULL WHEN contains({sql}, ':') "
+        f"THEN list_transform({groups}, lambda g: TRY_CAST('0x' || g AS INTEGER)) "
+        f"ELSE [0, 0, 0, 0, 0, 65535, {v4}[1] * 256 + {v4}[2], {v4}[3] * 256 + {v4}[4]] END)"
     )
 
 

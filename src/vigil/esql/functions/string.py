@@ -27,8 +27,19 @@ def _simple(name: str, sql: str, params: tuple = (_STR,), result=_keyword) -> Fu
     return register(Function(name, params, result, call_sql(sql)))
 
 
-_simple("to_lower", "lower")
-_simple("to_upper", "upper")
+def _per_value(sql: str):  # type: ignore[no-untyped-def]
+    """Applied to each value of a multi-value, as TO_LOWER and TO_UPPER are in Elasticsearch."""
+
+    def emit(e: Emit, call: Call) -> str:
+        if call.args[0].mv:
+            return f"list_transform({e.sql(call.args[0])}, lambda v: {sql}(v))"
+        return f"{sql}({e.arg(call, 0)})"
+
+    return emit
+
+
+register(Function("to_lower", (_STR,), _keyword, _per_value("lower"), mv_input=True, returns_mv=lambda a: a[0].mv))
+register(Function("to_upper", (_STR,), _keyword, _per_value("upper"), mv_input=True, returns_mv=lambda a: a[0].mv))
 _simple("reverse", "reverse")
 
 
@@ -129,12 +140,28 @@ register(
 
 def _emit_repeat(e: Emit, call: Call) -> str:
     count = e.arg(call, 1)
-    warn = e.warn(call, "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [-1]")
+    warn = e.warn(
+        call,
+        "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [{}]",
+        detail_sql=count,
+    )
     return f"(CASE WHEN {count} < 0 THEN {warn} ELSE repeat({e.arg(call, 0)}, {count}) END)"
 
 
 register(Function("repeat", (_STR, p("number", INTEGRAL, "integer")), _keyword, _emit_repeat))
-register(Function("space", (p("number", INTEGRAL, "integer"),), _keyword, lambda e, c: f"repeat(' ', {e.arg(c, 0)})"))
+
+
+def _emit_space(e: Emit, call: Call) -> str:
+    count = e.arg(call, 0)
+    warn = e.warn(
+        call,
+        "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [{}]",
+        detail_sql=count,
+    )
+    return f"(CASE WHEN {count} < 0 THEN {warn} ELSE repeat(' ', {count}) END)"
+
+
+register(Function("space", (p("number", INTEGRAL, "integer"),), _keyword, _emit_space))
 
 
 def _emit_replace(e: Emit, call: Call) -> str:
@@ -199,3 +226,10 @@ def _emit_contains(e: Emit, call: Call) -> str:
 
 
 register(Function("contains", (_STR, p("substring", STRING, "string")), fixed(t.BOOLEAN), _emit_contains))
+
+
+register(Function("url_encode", (_STR,), _keyword, lambda e, c: f"replace(url_encode({e.arg(c, 0)}), '%20', '+')"))
+register(Function("url_encode_component", (_STR,), _keyword, lambda e, c: f"url_encode({e.arg(c, 0)})"))
+register(Function("url_decode", (_STR,), _keyword, lambda e, c: f"url_decode(replace({e.arg(c, 0)}, '+', ' '))"))
+register(Function("to_base64", (_STR,), _keyword, lambda e, c: f"to_base64(encode({e.arg(c, 0)}))"))
+register(Function("from_base64", (_STR,), _keyword, lambda e, c: f"decode(from_base64({e.arg(c, 0)}))"))
