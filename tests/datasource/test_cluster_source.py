@@ -3,18 +3,24 @@ category values and errors equal what the peer's own (embedded) data source give
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from elasticsearch import Elasticsearch, NotFoundError
 
-from tests.datasource.conftest import ALERTS, STREAM, WEB, Peer
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+from tests.datasource.conftest import ALERTS, STREAM, WEB, Peer, bulk_load, cluster_settings
+from tests.support.clients import kibana_client, unique_name
 from vigil.dataplane.errors import IndexNotFoundError
-from vigil.datasource import DataIndex
+from vigil.datasource import DataIndex, open_data_source
 from vigil.datasource.elasticsearch import ElasticsearchDataSource
 from vigil.esql.errors import EsqlExecutionError, EsqlParsingError, EsqlVerificationError
 from vigil.esql.executor import EsqlResult
 
 pytestmark = pytest.mark.backend_independent
+
+ADMIN = {"elasticsearch_username": ADMIN_USER, "elasticsearch_password": ADMIN_PASSWORD}
 
 QUERIES = [
     f"FROM {WEB} | STATS hits = COUNT(*), bytes = SUM(http.bytes) BY host.name | SORT host.name",
@@ -134,3 +140,32 @@ def test_errors_come_through_identically(
     if isinstance(embedded.value, EsqlParsingError):
         assert isinstance(forwarded.value, EsqlParsingError)
         assert (forwarded.value.line, forwarded.value.column) == (embedded.value.line, embedded.value.column)
+
+
+def test_the_peer_resolves_index_names_as_elasticsearch_does(peer: Peer) -> None:
+    with Elasticsearch(peer.url, basic_auth=(ADMIN_USER, ADMIN_PASSWORD)) as es:
+        body = es.indices.resolve_index(name="*,.alerts-*").body
+        backing = body["data_streams"][0]["backing_indices"]
+        assert body == {
+            "indices": [{"name": ALERTS, "attributes": ["hidden", "open"]}, {"name": WEB, "attributes": ["open"]}],
+            "aliases": [],
+            "data_streams": [{"name": STREAM, "backing_indices": backing, "timestamp_field": "@timestamp"}],
+        }
+        assert len(backing) == 1 and backing[0].startswith(f".ds-{STREAM}-")
+        with pytest.raises(NotFoundError):
+            es.indices.resolve_index(name="missing")
+
+
+def test_fields_are_reread_after_the_cache_time(peer: Peer, tmp_path: Path) -> None:
+    index = ".cache-" + unique_name("probe").lower()
+    cached = open_data_source(cluster_settings(peer.url, tmp_path))
+    fresh = open_data_source(cluster_settings(peer.url, tmp_path, **ADMIN, elasticsearch_metadata_cache_seconds=0))
+    assert isinstance(cached, ElasticsearchDataSource) and isinstance(fresh, ElasticsearchDataSource)
+    with kibana_client(peer.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as admin:
+        bulk_load(admin, index, [{"first": "a"}])
+        assert set(cached.fields(index)) == set(fresh.fields(index)) == {"first"}
+        bulk_load(admin, index, [{"first": "b", "second": 2}])
+    assert set(cached.fields(index)) == {"first"}  # within elasticsearch_metadata_cache_seconds
+    assert set(fresh.fields(index)) == {"first", "second"}
+    cached.close()
+    fresh.close()
