@@ -19,6 +19,8 @@ from vigil.db.engine import Database
 from vigil.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from vigil.dataplane.store import DataStore
 
 
@@ -77,9 +79,15 @@ class AssistantTool:
         return self.parameters.model_json_schema()
 
 
+# Tools that exist per space and caller (one per knowledge base index entry, say), made when a
+# turn is prepared, inside its database session.
+ToolFactory = Callable[["Session", Principal, str], Iterable[AssistantTool]]
+
+
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, AssistantTool] = {}
+        self._factories: list[ToolFactory] = []
 
     def register(self, tool: AssistantTool) -> None:
         if tool.name in self._tools:
@@ -90,8 +98,23 @@ class ToolRegistry:
         for tool in tools:
             self.register(tool)
 
+    def register_factory(self, factory: ToolFactory) -> None:
+        self._factories.append(factory)
+
     def for_principal(self, principal: Principal) -> list[AssistantTool]:
         return [tool for tool in self._tools.values() if tool.available(principal)]
+
+    def for_turn(self, session: Session, principal: Principal, space_id: str) -> list[AssistantTool]:
+        """The registered tools plus the factories' tools for this caller and space; a made tool
+        whose name is taken is left out (registered tools win)."""
+        tools = self.for_principal(principal)
+        taken = {tool.name for tool in tools}
+        for factory in self._factories:
+            for tool in factory(session, principal, space_id):
+                if tool.name not in taken and tool.available(principal):
+                    tools.append(tool)
+                    taken.add(tool.name)
+        return tools
 
     @property
     def names(self) -> list[str]:

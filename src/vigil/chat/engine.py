@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from vigil.agent.events import AgentEvent, TextDelta, TokenUsage, TurnFailed, TurnFinished
 from vigil.agent.references import ReferenceStore
 from vigil.agent.runner import TurnRequest, run_turn
-from vigil.agent.tools import ToolContext, ToolRegistry
+from vigil.agent.tools import AssistantTool, ToolContext, ToolRegistry
 from vigil.agent.transcript import TranscriptMessage
 from vigil.anonymization.fields.service import load_field_rules
 from vigil.auth.principal import Principal
@@ -80,6 +80,8 @@ class PreparedTurn:
     # Citations the context already offers (required entries, retrieved passages); tools add theirs.
     references: ReferenceStore = field(default_factory=ReferenceStore)
     source_markers: list[str] = field(default_factory=list)  # passages given up front, see sources_footer
+    # The turn's tools, made with the prepare transaction (some exist per space and caller).
+    tools: list[AssistantTool] | None = None
     trace_data: dict[str, str] = field(
         default_factory=lambda: {"transactionId": uuid.uuid4().hex[:16], "traceId": uuid.uuid4().hex}
     )
@@ -167,6 +169,7 @@ class ChatEngine:
                 alerts_to_analyze=self._alerts_to_analyze(session, conversation_id, body),
                 references=references,
                 source_markers=markers,
+                tools=self.tools.for_turn(session, principal, space_id),
             )
 
     def _alerts_to_analyze(
@@ -242,6 +245,7 @@ class ChatEngine:
             alerts_to_analyze=self._alerts_to_analyze(session, conversation.id, body, remember=body.persist),
             references=references,
             source_markers=markers,
+            tools=self.tools.for_turn(session, principal, space_id),
         )
 
     def _with_knowledge(
@@ -285,7 +289,7 @@ class ChatEngine:
             system_prompt=prepared.system_prompt,
             history=prepared.history,
             user_prompt=prepared.user_prompt,
-            tools=self.tools.for_principal(principal),
+            tools=prepared.tools if prepared.tools is not None else self.tools.for_principal(principal),
             context=context,
             step_limit=self.settings.agent_step_limit,
             history_token_budget=prepared.resolved.history_token_budget,

@@ -12,6 +12,7 @@ from vigil.connectors import service as connectors
 from vigil.crypto import SecretBox
 from vigil.dataplane.store import DataStore
 from vigil.db.engine import Database
+from vigil.investigation.index_entries import index_entry_tools
 from vigil.investigation.tools import INVESTIGATION_TOOLS
 from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.knowledge_base.tools import knowledge_base_tools
@@ -57,6 +58,7 @@ def default_tool_registry(knowledge_base: KnowledgeBase | None = None) -> ToolRe
     registry = ToolRegistry()
     registry.register_all(BUILTIN_TOOLS)
     registry.register_all(INVESTIGATION_TOOLS)
+    registry.register_factory(index_entry_tools)
     if knowledge_base is not None:
         registry.register_all(knowledge_base_tools(knowledge_base))
     return registry

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from anyio import to_thread
 from pydantic import BaseModel, Field
@@ -141,14 +142,30 @@ def _data_context(context: ToolContext, parts: Parts, question: str) -> str:
     return render_context(indices, describe_indices(parts.store, indices, question, parts.privacy.policy))
 
 
-def render_result(parts: Parts, query: str, result: EsqlResult, max_rows: int) -> tuple[str, list[str]]:
-    """The first rows as a table the model may see, and the columns the rules hide."""
+@dataclass(frozen=True)
+class VisibleRows:
+    rows: list[dict[str, list[Any]]]  # anonymized, at most max_rows
+    columns: list[str]  # the columns the model may see, in the result's order
+    hidden: list[str]  # the columns the rules hide
+
+
+def visible_rows(
+    parts: Parts, query: str, result: EsqlResult, max_rows: int, omit: tuple[str, ...] = ()
+) -> VisibleRows:
+    """The first rows as the model may see them: each column anonymized (or hidden) as the
+    fields it derives from; `omit` columns are left out without a word."""
     columns = [column.name for column in result.columns]
     policy = column_policy(columns, Lineage(parse(query), query), parts.privacy.policy)
-    hidden = [c for c in columns if not policy.is_allowed(c)]
-    shown = [c for c in columns if c not in hidden]
-    rows = parts.privacy.anonymize_documents(rows_of(result)[:max_rows], policy)
-    return render_table(rows, shown), hidden
+    hidden = [c for c in columns if not policy.is_allowed(c) and c not in omit]
+    shown = [c for c in columns if c not in hidden and c not in omit]
+    rows = [{c: row[c] for c in shown} for row in rows_of(result)[:max_rows]]
+    return VisibleRows(parts.privacy.anonymize_documents(rows, policy), shown, hidden)
+
+
+def render_result(parts: Parts, query: str, result: EsqlResult, max_rows: int) -> tuple[str, list[str]]:
+    """The first rows as a table the model may see, and the columns the rules hide."""
+    visible = visible_rows(parts, query, result, max_rows)
+    return render_table(visible.rows, visible.columns), visible.hidden
 
 
 def describe_outcome(context: ToolContext, parts: Parts, question: str, outcome: QueryOutcome, source: str) -> str:
