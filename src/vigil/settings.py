@@ -204,6 +204,11 @@ class Settings(BaseSettings):
         description="For models without native tool calls (the embedded model), passages retrieved for the "
         "question and put in the context up front, and listed as the answer's sources. 0 turns this off.",
     )
+    knowledge_base_context_max_chars: int = Field(
+        1200,
+        ge=100,
+        description="Characters of those passages, shared between them (small models have small context windows).",
+    )
     data_store_path: Path | None = Field(
         None, description="DuckDB file holding ingested documents (the data plane). Default data_dir/data.duckdb."
     )

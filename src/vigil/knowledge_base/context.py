@@ -58,19 +58,35 @@ def knowledge_history(
     return f"{KNOWLEDGE_HISTORY_PREFIX}\n" + "\n".join(lines) if lines else ""
 
 
+def shorten(text: str, max_chars: int) -> str:
+    """At most `max_chars`, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
 def retrieved_passages(
-    kb: KnowledgeBase, principal: Principal, space_id: str, question: str, references: ReferenceStore, limit: int
+    kb: KnowledgeBase,
+    principal: Principal,
+    space_id: str,
+    question: str,
+    references: ReferenceStore,
+    limit: int,
+    max_chars: int,
 ) -> tuple[str, list[str]]:
     found = kb.retrieve(principal, space_id, question, limit=limit)
     lines: list[str] = []
     markers: list[str] = []
+    share = max(80, max_chars // max(1, len(found.passages)))
     for number, passage in enumerate(found.passages, start=1):
         reference_id = references.add(
             "KnowledgeBaseEntry", knowledgeBaseEntryId=passage.entry_id, knowledgeBaseEntryName=passage.name
         )
         marker = f"{{reference({reference_id})}}"
         markers.append(marker)
-        text = " ".join(passage.text.split())
+        text = shorten(passage.text, share)
         lines.append(f"[{number}] {passage.name} ({passage.source}): {text} {marker}")
     return (f"{RETRIEVED_PREFIX}\n" + "\n".join(lines) if lines else ""), markers
 
@@ -90,7 +106,13 @@ def turn_knowledge(
     markers: list[str] = []
     if prompted_tools and settings.knowledge_base_context_passages > 0 and question.strip():
         retrieved, markers = retrieved_passages(
-            kb, principal, space_id, question, references, settings.knowledge_base_context_passages
+            kb,
+            principal,
+            space_id,
+            question,
+            references,
+            settings.knowledge_base_context_passages,
+            settings.knowledge_base_context_max_chars,
         )
         parts.append(retrieved)
     return TurnKnowledge("\n\n".join(part for part in parts if part), markers)
