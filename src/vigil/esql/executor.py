@@ -72,7 +72,7 @@ def run_esql(
     shapers = [_shaper(c.type, c.mv) for c in compiled.columns]
     values = [[shape(value) for shape, value in zip(shapers, row, strict=False)] for row in rows]
     took = int((time.perf_counter() - started) * 1000)
-    return EsqlResult(columns, values, collector.messages(), took)
+    return EsqlResult(columns, values, [*plan.warnings, *collector.messages()], took)
 
 
 def explain_sql(store: DataStore, query: str, params: list[Any] | dict[str, Any] | None = None) -> str:

@@ -86,6 +86,8 @@ class _Verifier:
         self.outer_agg: Callable[[ast.FieldRef], TExpr] | None = None
         self.inside_agg: ast.FunctionCall | None = None
         self.allow_grouping = False
+        self.group_scope: list[Column] = []
+        self.warnings: list[str] = []
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -185,7 +187,7 @@ class _Verifier:
             count = len(self.problems)
             noun = "problem" if count == 1 else "problems"
             raise EsqlVerificationError(f"Found {count} {noun}\n" + "\n".join(self.problems))
-        return Plan(self.steps, list(self.schema), limit)
+        return Plan(self.steps, list(self.schema), limit, self.warnings)
 
     # --- source commands ---------------------------------------------------------------------
 
@@ -498,18 +500,27 @@ class _Verifier:
 
     def stats(self, command: ast.Stats) -> None:
         input_schema = list(self.schema)
+
+        def by_name(field: ast.Field) -> str:
+            if field.name:
+                return field.name
+            return field.expr.name if isinstance(field.expr, ast.FieldRef) else self.source(field.expr)
+
+        # A BY key repeated under the same name only counts once: the last one.
+        by_fields = list(command.by)
+        last_by = {by_name(f): i for i, f in enumerate(by_fields)}
         groups: list[tuple[str, TExpr]] = []
         group_columns: list[Column] = []
         group_sources: dict[str, ast.Field] = {}
         expand: list[str] = []
-        for field in command.by:
+        for index, field in enumerate(by_fields):
+            name = by_name(field)
+            if last_by[name] != index:
+                continue
             self.allow_grouping = True
             try:
                 expr = self.expr(field.expr)
             except _Unresolved:
-                name = field.name or (
-                    field.expr.name if isinstance(field.expr, ast.FieldRef) else self.source(field.expr)
-                )
                 group_columns.append(Column(name, t.UNRESOLVED, False, self.alias()))
                 continue
             finally:
@@ -518,7 +529,6 @@ class _Verifier:
                 if isinstance(inner, Call) and inner.fn.aggregate:
                     self.problem(inner, f"cannot use an aggregate [{inner.source}] for grouping")
                     break
-            name = field.name or (field.expr.name if isinstance(field.expr, ast.FieldRef) else self.source(field.expr))
             alias = self.alias()
             groups.append((alias, expr))
             if expr.mv:
@@ -545,77 +555,107 @@ class _Verifier:
                 )
             raise self.unknown_column(ref, ref.name)
 
+        # Inside aggregates (and their WHERE filters) a name the input lacks may be a BY alias.
+        self.group_scope = [c for c in group_columns if c.type != t.UNRESOLVED]
         aggregates: list[tuple[str, TExpr]] = []
         aggregate_columns: list[Column] = []
-        for aggregate in command.aggregates:
-            name = aggregate.name or self.source(aggregate.expr)
-            node = aggregate.expr
-            if (
-                isinstance(node, ast.FieldRef)
-                and any(c.name == node.name for c in group_columns)
-                and aggregate.name is None
-            ):
-                self.problem(node, f"grouping key [{node.name}] already specified in the STATS BY clause")
-                continue
-            if aggregate.name is None and any(
-                field.name is None and self.source(field.expr) == self.source(node) for field in group_sources.values()
-            ):
-                self.problem(node, f"grouping key [{self.source(node)}] already specified in the STATS BY clause")
-                continue
-            filter_expr: TExpr | None = None
-            if aggregate.where is not None:
-                try:
-                    filter_expr = self.expr(aggregate.where)
-                except _Unresolved:
-                    continue
-                if filter_expr.type not in (t.BOOLEAN, t.NULL):
-                    self.problem(
-                        aggregate.where,
-                        f"Condition expression needs to be boolean, found [{filter_expr.type.name.upper()}]",
-                    )
-                    continue
-                for inner in walk(filter_expr):
-                    if isinstance(inner, Call) and inner.fn.aggregate:
-                        self.problem(
-                            aggregate.where,
-                            f"cannot use aggregate function [{inner.source}] in aggregate WHERE clause "
-                            f"[{self.source(aggregate)}]",
-                        )
-                        filter_expr = None
-                        break
-                if filter_expr is None:
-                    continue
-            self.outer_agg = outer_ref
-            try:
-                expr = self.expr(node)
-            except _Unresolved:
-                aggregate_columns.append(Column(name, t.UNRESOLVED, False, self.alias()))
-                continue
-            finally:
-                self.outer_agg = None
-            calls = [n for n in walk(expr) if isinstance(n, Call) and n.fn.aggregate]
-            if not calls:
-                if aggregate.where is not None:
-                    self.problem(
-                        aggregate.where,
-                        f"WHERE clause allowed only for aggregate functions, none found in [{self.source(aggregate)}]",
-                    )
-                elif isinstance(expr, Const) or not any(isinstance(n, ColumnRef) for n in walk(expr)):
-                    self.problem(node, f"expected an aggregate function but found [{self.source(node)}]")
-                continue
-            if filter_expr is not None:
-                for call in calls:
-                    call.options["filter"] = filter_expr
-            alias = self.alias()
-            aggregates.append((alias, expr))
-            aggregate_columns.append(Column(name, expr.type, expr.mv, alias))
+        positions: dict[str, ast.Node] = {}
+        try:
+            for aggregate in command.aggregates:
+                before = len(aggregate_columns)
+                self.stats_aggregate(aggregate, group_columns, group_sources, outer_ref, aggregates, aggregate_columns)
+                if len(aggregate_columns) > before:
+                    positions[aggregate_columns[-1].alias] = aggregate
+        finally:
+            self.group_scope = []
         self.steps.append(AggregateStep(groups, aggregates, expand))
-        columns = aggregate_columns + group_columns
-        # A later column of the same name replaces an earlier one.
+        nodes: dict[str, ast.Node] = {c.alias: positions.get(c.alias, command) for c in aggregate_columns}
+        nodes.update({c.alias: group_sources.get(c.name, command) for c in group_columns})
+        # A later column of the same name replaces an earlier one, with Elasticsearch's warning.
         final: list[Column] = []
+        columns = aggregate_columns + group_columns
         for column in columns:
             final = [c for c in final if c.name != column.name] + [column]
+        winners = {c.name: c for c in final}
+        for column in reversed(columns):
+            winner = winners[column.name]
+            if winner is not column and column.type != t.UNRESOLVED:
+                shadowed, by = nodes[column.alias], nodes[winner.alias]
+                self.warnings.append(
+                    f"Line {shadowed.line}:{shadowed.column}: Field '{column.name}' shadowed by field at line "
+                    f"{by.line}:{by.column}"
+                )
         self.schema = final
+
+    def stats_aggregate(
+        self,
+        aggregate: ast.AggregateField,
+        group_columns: list[Column],
+        group_sources: dict[str, ast.Field],
+        outer_ref: Callable[[ast.FieldRef], TExpr],
+        aggregates: list[tuple[str, TExpr]],
+        aggregate_columns: list[Column],
+    ) -> None:
+        name = aggregate.name or self.source(aggregate.expr)
+        node = aggregate.expr
+        if (
+            isinstance(node, ast.FieldRef)
+            and any(c.name == node.name for c in group_columns)
+            and aggregate.name is None
+        ):
+            self.problem(node, f"grouping key [{node.name}] already specified in the STATS BY clause")
+            return
+        if aggregate.name is None and any(
+            field.name is None and self.source(field.expr) == self.source(node) for field in group_sources.values()
+        ):
+            self.problem(node, f"grouping key [{self.source(node)}] already specified in the STATS BY clause")
+            return
+        filter_expr: TExpr | None = None
+        if aggregate.where is not None:
+            try:
+                filter_expr = self.expr(aggregate.where)
+            except _Unresolved:
+                return
+            if filter_expr.type not in (t.BOOLEAN, t.NULL):
+                self.problem(
+                    aggregate.where,
+                    f"Condition expression needs to be boolean, found [{filter_expr.type.name.upper()}]",
+                )
+                return
+            for inner in walk(filter_expr):
+                if isinstance(inner, Call) and inner.fn.aggregate:
+                    self.problem(
+                        aggregate.where,
+                        f"cannot use aggregate function [{inner.source}] in aggregate WHERE clause "
+                        f"[{self.source(aggregate)}]",
+                    )
+                    return
+        self.outer_agg = outer_ref
+        try:
+            expr = self.expr(node)
+        except _Unresolved:
+            aggregate_columns.append(Column(name, t.UNRESOLVED, False, self.alias()))
+            return
+        finally:
+            self.outer_agg = None
+        calls = [n for n in walk(expr) if isinstance(n, Call) and n.fn.aggregate]
+        if not calls:
+            if aggregate.where is not None:
+                self.problem(
+                    aggregate.where,
+                    f"WHERE clause allowed only for aggregate functions, none found in [{self.source(aggregate)}]",
+                )
+                return
+            if not any(isinstance(n, ColumnRef) for n in walk(expr)):
+                self.problem(node, f"expected an aggregate function but found [{self.source(node)}]")
+                return
+            # An expression over the grouping keys only: evaluated once per group.
+        if filter_expr is not None:
+            for call in calls:
+                call.options["filter"] = filter_expr
+        alias = self.alias()
+        aggregates.append((alias, expr))
+        aggregate_columns.append(Column(name, expr.type, expr.mv, alias))
 
     # --- expressions -------------------------------------------------------------------------
 
@@ -700,6 +740,8 @@ class _Verifier:
         if self.outer_agg is not None and self.inside_agg is None:
             return self.outer_agg(node)
         column = self.find(node.name)
+        if column is None:
+            column = next((c for c in reversed(self.group_scope) if c.name == node.name), None)
         if column is None:
             raise self.unknown_column(node, node.name)
         if column.type == t.UNRESOLVED:

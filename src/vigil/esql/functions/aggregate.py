@@ -82,7 +82,8 @@ def _emit_sum(e: Emit, call: Call) -> str:
         return "NULL"
     value = e.sql(arg)
     inner = f"list_sum({value})" if arg.mv else value
-    total = e.aggregate("sum", inner)
+    # Doubles are summed with compensation (Kahan), as Elasticsearch does.
+    total = e.aggregate("fsum" if call.type == t.DOUBLE else "sum", inner)
     if call.type == t.LONG:
         from vigil.esql.functions.operators import checked
 
@@ -100,6 +101,8 @@ def _emit_avg(e: Emit, call: Call) -> str:
         total = e.aggregate("sum", f"list_sum({value})")
         count = e.aggregate("sum", f"len({value})")
         return f"(CAST({total} AS DOUBLE) / NULLIF({count}, 0))"
+    if arg.type == t.DOUBLE:
+        return f"({e.aggregate('fsum', value)} / NULLIF({e.aggregate('count', value)}, 0))"
     return e.aggregate("avg", f"CAST({value} AS DOUBLE)")
 
 
