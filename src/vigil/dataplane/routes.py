@@ -79,6 +79,10 @@ FieldCapsReader = Annotated[
     Principal, Depends(_require("data_read", "indices:data/read/field_caps", "view_index_metadata,read,all"))
 ]
 
+_NOT_FOUND = es_error_responses(404)
+_TOO_LARGE = es_error_responses(413)
+_DOC_WRITE: dict[int | str, dict[str, Any]] = {201: {"description": "Created."}, **es_error_responses(409)}
+
 FilterPath = Annotated[
     str | None, Query(description="Keep only these parts of the response, e.g. `errors,items.*.error`.")
 ]
@@ -128,7 +132,7 @@ async def _bulk(request: Request, store: DataStore, index: str | None, filter_pa
     return Response(content, media_type="application/json", headers=PRODUCT_HEADERS)
 
 
-@router.post("/_bulk", summary="Index documents in bulk (NDJSON action/source pairs)")
+@router.post("/_bulk", summary="Index documents in bulk (NDJSON action/source pairs)", responses=_TOO_LARGE)
 @router.put("/_bulk", include_in_schema=False)
 async def bulk(
     request: Request, store: Store, _: BulkWriter, filter_path: FilterPath = None, refresh: Refresh = None
@@ -137,7 +141,7 @@ async def bulk(
     return await _bulk(request, store, None, filter_path)
 
 
-@router.post("/{index}/_bulk", summary="Index documents in bulk into a default index")
+@router.post("/{index}/_bulk", summary="Index documents in bulk into a default index", responses=_TOO_LARGE)
 @router.put("/{index}/_bulk", include_in_schema=False)
 async def bulk_into(
     index: str, request: Request, store: Store, _: BulkWriter, filter_path: FilterPath = None, refresh: Refresh = None
@@ -176,7 +180,7 @@ async def _write_one(
 OpTypeParam = Annotated[Literal["index", "create"] | None, Query(description="`create` fails if the id exists.")]
 
 
-@router.post("/{index}/_doc", summary="Index a document with a generated id")
+@router.post("/{index}/_doc", summary="Index a document with a generated id", responses=_DOC_WRITE)
 async def index_document(
     index: str, request: Request, store: Store, _: DocWriter, op_type: OpTypeParam = None, refresh: Refresh = None
 ) -> Response:
@@ -184,7 +188,7 @@ async def index_document(
     return await _write_one(request, store, index, None, op_type or "index")
 
 
-@router.put("/{index}/_doc/{doc_id}", summary="Index (create or replace) a document by id")
+@router.put("/{index}/_doc/{doc_id}", summary="Index (create or replace) a document by id", responses=_DOC_WRITE)
 @router.post("/{index}/_doc/{doc_id}", include_in_schema=False)
 async def put_document(
     index: str,
@@ -199,7 +203,7 @@ async def put_document(
     return await _write_one(request, store, index, doc_id, op_type or "index")
 
 
-@router.put("/{index}/_create/{doc_id}", summary="Create a document; 409 if the id exists")
+@router.put("/{index}/_create/{doc_id}", summary="Create a document; 409 if the id exists", responses=_DOC_WRITE)
 @router.post("/{index}/_create/{doc_id}", include_in_schema=False)
 async def create_document(
     index: str, doc_id: str, request: Request, store: Store, _: DocWriter, refresh: Refresh = None
@@ -244,7 +248,7 @@ def create_data_stream(name: str, store: Store, _: IndexCreator) -> Response:
     return es_response({"acknowledged": True})
 
 
-@router.delete("/_data_stream/{name}", summary="Delete a data stream and its data")
+@router.delete("/_data_stream/{name}", summary="Delete a data stream and its data", responses=_NOT_FOUND)
 def delete_data_stream(name: str, store: Store, _: IndexDeleter) -> Response:
     info = store.catalog.index(name)
     if info is None or store.kind(info.name) != "data_stream":
@@ -253,7 +257,7 @@ def delete_data_stream(name: str, store: Store, _: IndexDeleter) -> Response:
     return es_response({"acknowledged": True})
 
 
-@router.delete("/{index}", summary="Delete indices (concrete names only)")
+@router.delete("/{index}", summary="Delete indices (concrete names only)", responses=_NOT_FOUND)
 def delete_index(index: str, store: Store, _: IndexDeleter) -> Response:
     if "*" in index or index == "_all":
         # Elasticsearch's default action.destructive_requires_name: true.
@@ -269,7 +273,11 @@ def delete_index(index: str, store: Store, _: IndexDeleter) -> Response:
     return es_response({"acknowledged": True})
 
 
-@router.head("/{index}", summary="Whether an index exists (200 or 404, no body)")
+@router.head(
+    "/{index}",
+    summary="Whether an index exists (200 or 404, no body)",
+    responses={404: {"description": "Nothing matches the expression (no body)."}},
+)
 def index_exists(index: str, store: Store, _: MetadataReader) -> Response:
     try:
         found = bool(store.catalog.resolve(index))
@@ -289,15 +297,23 @@ def _reported_names(store: DataStore, expression: str) -> list[tuple[str, str]]:
     return result
 
 
-@router.get("/_mapping", summary="Mappings of every index")
-@router.get("/{index}/_mapping", summary="Mappings of the resolved indices")
-def get_mapping(store: Store, _: MetadataReader, index: str = "*") -> Response:
+def _mappings(store: DataStore, expression: str) -> Response:
     return es_response(
-        {reported: {"mappings": store.mapping(name).to_es()} for reported, name in _reported_names(store, index)}
+        {reported: {"mappings": store.mapping(name).to_es()} for reported, name in _reported_names(store, expression)}
     )
 
 
-@router.get("/{index}", summary="Index definitions (aliases, mappings, settings)")
+@router.get("/_mapping", summary="Mappings of every index")
+def get_all_mappings(store: Store, _: MetadataReader) -> Response:
+    return _mappings(store, "*")
+
+
+@router.get("/{index}/_mapping", summary="Mappings of the resolved indices", responses=_NOT_FOUND)
+def get_mapping(index: str, store: Store, _: MetadataReader) -> Response:
+    return _mappings(store, index)
+
+
+@router.get("/{index}", summary="Index definitions (aliases, mappings, settings)", responses=_NOT_FOUND)
 def get_index(index: str, store: Store, _: MetadataReader) -> Response:
     if index.startswith("_"):
         raise IndexNotFoundError(index)
@@ -323,27 +339,55 @@ def get_index(index: str, store: Store, _: MetadataReader) -> Response:
     return es_response(body)
 
 
-@router.get("/_cat/indices", summary="List indices (text table or format=json)")
-@router.get("/_cat/indices/{index}", summary="List the resolved indices")
-def cat(
-    store: Store,
-    _: StatsReader,
-    index: str = "*,.*",
-    format: str | None = None,
-    v: str | None = None,
-    h: str | None = None,
-    s: str | None = None,
-    bytes: str | None = None,
+_CAT_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The table, or JSON rows with `format=json`.", "content": {"text/plain": {}}}
+}
+CatFormat = Annotated[str | None, Query(description="`json` for JSON rows; the default is a text table.")]
+CatVerbose = Annotated[str | None, Query(description="Present (or `true`): a header row.")]
+CatColumns = Annotated[str | None, Query(description="Columns, e.g. `index,docs.count`.")]
+CatSort = Annotated[str | None, Query(description="Sort columns, e.g. `docs.count:desc`.")]
+CatBytes = Annotated[str | None, Query(description="Unit of sizes: b, kb, mb, gb, tb, pb.")]
+
+
+def _cat(
+    store: DataStore, expression: str, fmt: str | None, v: str | None, h: str | None, s: str | None, unit: str | None
 ) -> Response:
-    stats = store.stats(index)
-    as_json = format == "json"
-    if format not in (None, "json", "txt", "text"):
-        raise IllegalArgumentError(f"Unsupported format [{format}]; use json or txt")
+    if fmt not in (None, "json", "txt", "text"):
+        raise IllegalArgumentError(f"Unsupported format [{fmt}]; use json or txt")
+    stats = store.stats(expression)
+    as_json = fmt == "json"
     verbose = v is not None and v != "false"
-    body = cat_indices(stats, h=h, s=s, v=verbose, bytes_unit=bytes, as_json=as_json)
+    body = cat_indices(stats, h=h, s=s, v=verbose, bytes_unit=unit, as_json=as_json)
     if as_json:
         return es_response(body)
     return Response(body, media_type="text/plain; charset=UTF-8", headers=PRODUCT_HEADERS)
+
+
+@router.get("/_cat/indices", summary="List indices (text table or format=json)", responses=_CAT_TEXT)
+def cat(
+    store: Store,
+    _: StatsReader,
+    format: CatFormat = None,
+    v: CatVerbose = None,
+    h: CatColumns = None,
+    s: CatSort = None,
+    bytes: CatBytes = None,
+) -> Response:
+    return _cat(store, "*,.*", format, v, h, s, bytes)
+
+
+@router.get("/_cat/indices/{index}", summary="List the resolved indices", responses={**_CAT_TEXT, **_NOT_FOUND})
+def cat_of(
+    index: str,
+    store: Store,
+    _: StatsReader,
+    format: CatFormat = None,
+    v: CatVerbose = None,
+    h: CatColumns = None,
+    s: CatSort = None,
+    bytes: CatBytes = None,
+) -> Response:
+    return _cat(store, index, format, v, h, s, bytes)
 
 
 async def _field_caps(request: Request, store: DataStore, index: str, fields: str | None) -> Response:
@@ -362,13 +406,13 @@ async def _field_caps(request: Request, store: DataStore, index: str, fields: st
     return es_response(field_caps([(reported, info) for reported, info in pairs if info is not None], fields))
 
 
-@router.get("/_field_caps", summary="Field capabilities across every index")
+@router.get("/_field_caps", summary="Field capabilities across every index", responses=_NOT_FOUND)
 @router.post("/_field_caps", include_in_schema=False)
 async def field_caps_all(request: Request, store: Store, _: FieldCapsReader, fields: str | None = None) -> Response:
     return await _field_caps(request, store, "*", fields)
 
 
-@router.get("/{index}/_field_caps", summary="Field capabilities of the resolved indices")
+@router.get("/{index}/_field_caps", summary="Field capabilities of the resolved indices", responses=_NOT_FOUND)
 @router.post("/{index}/_field_caps", include_in_schema=False)
 async def field_caps_of(
     index: str, request: Request, store: Store, _: FieldCapsReader, fields: str | None = None
