@@ -192,3 +192,19 @@ def test_row_with_multi_value_literal(esql) -> None:
 def test_one_element_multi_value_is_returned_as_a_value(esql) -> None:
     result = esql("FROM employees | WHERE emp_no == 10001 | KEEP salary_change")
     assert rows(result) == [[1.19]]
+
+
+def test_stats_by_alias_inside_aggregates_and_grouping_expressions(esql) -> None:
+    result = esql("FROM employees | STATS top = MAX(l), next = l + 1 BY l = languages | SORT l")
+    assert rows(result) == [[1, 2, 1], [2, 3, 2], [4, 5, 4], [5, 6, 5]]
+
+
+def test_stats_shadowed_names_warn_and_last_wins(esql) -> None:
+    result = esql("FROM employees | STATS x = MAX(salary), x = MIN(salary) | KEEP x")
+    assert rows(result) == [[36174]]
+    assert result.warnings == ["Line 1:24: Field 'x' shadowed by field at line 1:41"]
+
+
+def test_repeated_by_name_groups_by_the_last(esql) -> None:
+    result = esql("FROM employees | STATS c = COUNT() BY x = emp_no, x = still_hired | SORT x")
+    assert rows(result) == [[1, False], [4, True]]
