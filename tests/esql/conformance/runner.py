@@ -59,6 +59,17 @@ def failure_group(kind: str, message: str) -> str:
     return f"{kind}: {normalized[:160]}"
 
 
+def _post_query(client: httpx.Client, query: str) -> httpx.Response:
+    """POST /_query; sent once more if a kept-alive connection was closed under it (the server may
+    close a connection after answering the previous test with an error), so one test's crash is
+    not counted against the next."""
+    body = {"query": query}
+    try:
+        return client.post("/_query", json=body, timeout=QUERY_TIMEOUT_SECONDS)
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        return client.post("/_query", json=body, timeout=QUERY_TIMEOUT_SECONDS)
+
+
 def run_test(client: httpx.Client, test: SpecTest) -> Outcome:
     try:
         expected: ExpectedResults | None = parse_expected(test.expected_text)
@@ -72,7 +83,7 @@ def run_test(client: httpx.Client, test: SpecTest) -> Outcome:
         return Outcome(test, "failed", failure_group("kit: unreadable expected results", str(spec_error)))
     started = time.perf_counter()
     try:
-        response = client.post("/_query", json={"query": test.query}, timeout=QUERY_TIMEOUT_SECONDS)
+        response = _post_query(client, test.query)
     except httpx.HTTPError as err:
         return Outcome(test, "failed", failure_group("transport", repr(err)), seconds=time.perf_counter() - started)
     elapsed = time.perf_counter() - started
