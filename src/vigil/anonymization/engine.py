@@ -150,6 +150,11 @@ class Anonymizer:
         self._version = 0
         self._remembered: dict[Any, Any] = {}  # free-text value → its result, at _remembered_version
         self._remembered_version = 0
+        # deanonymize_text: placeholder lengths, longest first; the compiled expression only for
+        # maps with placeholders that are not single tokens (not Vigil's nor Kibana's).
+        self._placeholder_lengths: list[int] = []
+        self._runs = re.compile(r"[\w-]+")  # runs of token characters as long as the shortest placeholder
+        self._odd_placeholders = False
         self._restore: re.Pattern[str] | None = None
         self._restore_dirty = False
         for placeholder, original in (replacements or {}).items():
@@ -206,15 +211,13 @@ class Anonymizer:
                 self._known.add_folded(folded, first)
         if _SEPARATOR in original:
             self._separator_in_values = True
+        if len(placeholder) not in self._placeholder_lengths:
+            self._placeholder_lengths = sorted({*self._placeholder_lengths, len(placeholder)}, reverse=True)
+            self._runs = re.compile(f"[\\w-]{{{self._placeholder_lengths[-1]},}}")
+        if not _TOKEN.fullmatch(placeholder):
+            self._odd_placeholders = True
         self._version += 1
         self._restore_dirty = True
-
-    def _lookup_whole(self, value: str) -> str | None:
-        """The placeholder of a whole field value (any length), if it is a known value."""
-        placeholder = self._to_placeholder.get(value)
-        if placeholder is None and "@" in value:
-            placeholder = self._email_placeholder.get(fold(value))
-        return placeholder
 
     # -- text ------------------------------------------------------------------------------
 
@@ -264,13 +267,39 @@ class Anonymizer:
 
     def deanonymize_text(self, text: str) -> str:
         """Placeholders back to their originals (anywhere, not only as whole tokens: a model may
-        glue a placeholder to other characters)."""
-        if self._restore_dirty or self._restore is None:
-            source = _trie_pattern(self._to_original)
-            self._restore = re.compile(source) if source else None
-            self._restore_dirty = False
-        if self._restore is None:
+        glue a placeholder to other characters); at each place the longest placeholder.
+
+        Placeholders are single tokens, so each lies inside a run of token characters at least
+        as long as the shortest one: only those runs are looked at, nothing is compiled."""
+        if not self._to_original:
             return text
+        if self._odd_placeholders:
+            return self._deanonymize_with_pattern(text)
+        return self._runs.sub(self._restore_run, text)
+
+    def _restore_run(self, match: re.Match[str]) -> str:
+        run = match.group()
+        original = self._to_original.get(run)
+        if original is not None:
+            return original
+        originals, lengths = self._to_original, self._placeholder_lengths
+        parts: list[str] = []
+        position = last = 0
+        while position <= len(run) - lengths[-1]:
+            for length in lengths:
+                original = originals.get(run[position : position + length])
+                if original is not None:
+                    parts += (run[last:position], original)
+                    position = last = position + length
+                    break
+            else:
+                position += 1
+        return "".join((*parts, run[last:])) if parts else run
+
+    def _deanonymize_with_pattern(self, text: str) -> str:
+        if self._restore_dirty or self._restore is None:
+            self._restore = re.compile(_trie_pattern(self._to_original) or "(?!)")
+            self._restore_dirty = False
         originals = self._to_original
         return self._restore.sub(lambda m: originals[m.group()], text)
 
@@ -393,8 +422,8 @@ class Anonymizer:
         if item is None:
             bucket.append(None)
         elif entry[2]:
-            text = _as_text(item)
-            bucket.append(self.placeholder_for(text) if text else text)
+            text = item if type(item) is str else _as_text(item)
+            bucket.append((self._to_placeholder.get(text) or self.placeholder_for(text)) if text else text)
         elif isinstance(item, str):
             result = remembered.get(item)
             if result is None:
@@ -413,16 +442,19 @@ class Anonymizer:
         known values become their placeholders, the other strings are anonymized as free text
         (all in one scan), numbers equal to a known value become its placeholder."""
         free: list[_Slot] = []
+        to_placeholder = self._to_placeholder
         for slot in pending:
             bucket, index, value = slot
             if isinstance(value, str):
-                placeholder = self._lookup_whole(value)
+                placeholder = to_placeholder.get(value)
+                if placeholder is None and "@" in value:
+                    placeholder = self._email_placeholder.get(fold(value))
                 if placeholder is not None:
                     bucket[index] = placeholder
                 else:
                     free.append(slot)
             else:
-                bucket[index] = self._to_placeholder.get(_as_text(value), value)
+                bucket[index] = to_placeholder.get(_as_text(value), value)
         if not free:
             return
         # Each distinct text once (alerts of a batch repeat most of their strings).
