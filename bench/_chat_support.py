@@ -11,10 +11,31 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from _support import free_port
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user + system, all its threads), from /proc: on
+        a busy machine this, unlike wall time, barely depends on what else is running."""
+        return process_cpu_seconds(self.pid)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = stat.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
 
 
 def raise_open_file_limit() -> int:
@@ -84,9 +105,9 @@ def _process(
 
 
 @contextmanager
-def fake_provider(workdir: Path, tokens: int, token_delay: float, *, timeout: float = 30) -> Iterator[str]:
+def fake_provider(workdir: Path, tokens: int, token_delay: float, *, timeout: float = 30) -> Iterator[ServerProcess]:
     """`python -m vigil.testing.fake_openai` answering every request with `tokens` tokens; yields
-    its base URL (`http://127.0.0.1:PORT/v1`)."""
+    its base URL (`http://127.0.0.1:PORT/v1`) and pid."""
     port = free_port()
     command = [
         sys.executable,
@@ -100,15 +121,15 @@ def fake_provider(workdir: Path, tokens: int, token_delay: float, *, timeout: fl
         str(token_delay),
     ]
     base = f"http://127.0.0.1:{port}/v1"
-    with _process(command, {}, workdir, f"fake-{port}.log", f"{base}/models", timeout):
-        yield base
+    with _process(command, {}, workdir, f"fake-{port}.log", f"{base}/models", timeout) as process:
+        yield ServerProcess(base, process.pid)
 
 
 @contextmanager
 def vigil_process(
     env: dict[str, str], workdir: Path, *, profile: Path | None = None, timeout: float = 60
-) -> Iterator[tuple[str, int]]:
-    """`python -m vigil serve` (one uvicorn worker); yields (base URL, pid). With `profile`, the
+) -> Iterator[ServerProcess]:
+    """`python -m vigil serve` (one uvicorn worker); yields its base URL and pid. With `profile`, the
     server runs under cProfile (event-loop thread only) and writes its stats there on exit."""
     port = free_port()
     prefix = [sys.executable, "-m", "cProfile", "-o", str(profile)] if profile else [sys.executable]
@@ -116,4 +137,4 @@ def vigil_process(
     full_env = {**env, "VIGIL_HOST": "127.0.0.1", "VIGIL_PORT": str(port)}
     base = f"http://127.0.0.1:{port}"
     with _process(command, full_env, workdir, "server.log", f"{base}/api/status", timeout) as process:
-        yield base, process.pid
+        yield ServerProcess(base, process.pid)

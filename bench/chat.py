@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _chat_support import exit_on_sigterm, fake_provider, raise_open_file_limit, vigil_process
+from _chat_support import ServerProcess, exit_on_sigterm, fake_provider, raise_open_file_limit, vigil_process
 from _support import Timings, machine_description, percentile
 from rich.console import Console
 from rich.table import Table
@@ -127,7 +127,14 @@ class Sample:
     ttft_ns: int | None = None
 
 
-def run(name: str, operation: Callable[[], Sample], args: argparse.Namespace) -> tuple[Timings, Timings | None]:
+@dataclass
+class Measured:
+    total: Timings
+    ttft: Timings | None
+    cpu_ms: float  # CPU time of the server answering (Vigil, or the fake for direct rows) per call
+
+
+def run(name: str, operation: Callable[[], Sample], args: argparse.Namespace, server: ServerProcess) -> Measured:
     """Warm-up, then args.requests timed calls (stops after args.max_seconds, at least 20)."""
     for _ in range(args.warmup):
         operation()
@@ -135,6 +142,7 @@ def run(name: str, operation: Callable[[], Sample], args: argparse.Namespace) ->
     gc.collect()
     gc.disable()
     deadline = time.monotonic() + args.max_seconds
+    cpu_before = server.cpu_seconds()
     try:
         for i in range(args.requests):
             sample = operation()
@@ -145,7 +153,8 @@ def run(name: str, operation: Callable[[], Sample], args: argparse.Namespace) ->
                 break
     finally:
         gc.enable()
-    return total, (ttft if ttft.n else None)
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / total.n
+    return Measured(total, ttft if ttft.n else None, cpu_ms)
 
 
 def _post(client: httpx.Client, url: str, body: dict[str, Any], **kwargs: Any) -> Callable[[], Sample]:
@@ -192,15 +201,18 @@ class LatencyRow:
     timings: Timings
     baseline: Timings | None = None
     target: bool = False
+    cpu_ms: float | None = None
 
 
-def measure_latency(vigil_url: str, fake_url: str, connector_id: str, args: argparse.Namespace) -> list[LatencyRow]:
+def measure_latency(
+    vigil_server: ServerProcess, fake: ServerProcess, connector_id: str, args: argparse.Namespace
+) -> list[LatencyRow]:
     rows: list[LatencyRow] = []
     with (
-        httpx.Client(base_url=vigil_url, headers=HEADERS, auth=ADMIN, timeout=60) as vigil,
+        httpx.Client(base_url=vigil_server.url, headers=HEADERS, auth=ADMIN, timeout=60) as vigil,
         httpx.Client(timeout=60) as direct,
     ):
-        completions = f"{fake_url}/chat/completions"
+        completions = f"{fake.url}/chat/completions"
 
         def status() -> Sample:
             started = time.perf_counter_ns()
@@ -210,44 +222,50 @@ def measure_latency(vigil_url: str, fake_url: str, connector_id: str, args: argp
             return Sample(elapsed)
 
         with console.status("latency: baselines"):
-            status_total, _ = run("Vigil GET /api/status (anonymous)", status, args)
-            direct_total, _ = run(
-                "direct to fake, non-streamed", _post(direct, completions, direct_body(stream=False)), args
+            status_run = run("Vigil GET /api/status (anonymous)", status, args, vigil_server)
+            direct_run = run(
+                "direct to fake, non-streamed", _post(direct, completions, direct_body(stream=False)), args, fake
             )
-            direct_stream_total, direct_ttft = run(
-                "direct to fake, streamed", _stream(direct, completions, direct_body(stream=True), sse=True), args
+            direct_stream = run(
+                "direct to fake, streamed",
+                _stream(direct, completions, direct_body(stream=True), sse=True),
+                args,
+                fake,
             )
+        direct_total, direct_ttft = direct_run.total, direct_stream.ttft
         assert direct_ttft is not None
         rows += [
-            LatencyRow(status_total.name, "total", status_total),
-            LatencyRow(direct_total.name, "total", direct_total),
+            LatencyRow(status_run.total.name, "total", status_run.total, cpu_ms=status_run.cpu_ms),
+            LatencyRow(direct_total.name, "total", direct_total, cpu_ms=direct_run.cpu_ms),
             LatencyRow(direct_ttft.name, "TTFT", direct_ttft),
-            LatencyRow(direct_stream_total.name, "total", direct_stream_total),
+            LatencyRow(direct_stream.total.name, "total", direct_stream.total, cpu_ms=direct_stream.cpu_ms),
         ]
         for persist in (False, True):
             label = f"Vigil persist={str(persist).lower()}"
             with console.status(f"latency: {label}"):
-                total, _ = run(
+                answer = run(
                     f"{label}, non-streamed",
                     _post(vigil, CHAT, vigil_body(connector_id, stream=False, persist=persist)),
                     args,
+                    vigil_server,
                 )
-                stream_total, ttft = run(
+                streamed = run(
                     f"{label}, streamed",
                     _stream(vigil, CHAT, vigil_body(connector_id, stream=True, persist=persist), sse=False),
                     args,
+                    vigil_server,
                 )
-            assert ttft is not None
+            assert streamed.ttft is not None
             rows += [
-                LatencyRow(total.name, "total", total, direct_total, target=True),
-                LatencyRow(ttft.name, "TTFT", ttft, direct_ttft, target=True),
-                LatencyRow(stream_total.name, "total", stream_total, direct_stream_total),
+                LatencyRow(answer.total.name, "total", answer.total, direct_total, target=True, cpu_ms=answer.cpu_ms),
+                LatencyRow(streamed.ttft.name, "TTFT", streamed.ttft, direct_ttft, target=True),
+                LatencyRow(streamed.total.name, "total", streamed.total, direct_stream.total, cpu_ms=streamed.cpu_ms),
             ]
     return rows
 
 
 LATENCY_HEADERS = ["request", "metric", "n", "p50 ms", "p95 ms", "p99 ms", "added p50", "added p95", "x direct p50"]
-LATENCY_HEADERS += ["target", "verdict"]
+LATENCY_HEADERS += ["server CPU ms", "target", "verdict"]
 
 
 def latency_table_rows(rows: list[LatencyRow]) -> list[list[str]]:
@@ -255,11 +273,12 @@ def latency_table_rows(rows: list[LatencyRow]) -> list[list[str]]:
     for row in rows:
         t, b = row.timings, row.baseline
         cells = [row.label, row.metric, str(t.n), f"{t.p(50):.2f}", f"{t.p(95):.2f}", f"{t.p(99):.2f}"]
+        cpu = "" if row.cpu_ms is None else f"{row.cpu_ms:.2f}"
         if b is None:
-            cells += ["", "", "", "", ""]
+            cells += ["", "", "", cpu, "", ""]
         else:
             added = t.p(50) - b.p(50)
-            cells += [f"{added:+.2f}", f"{t.p(95) - b.p(95):+.2f}", f"{t.p(50) / b.p(50):.1f}x"]
+            cells += [f"{added:+.2f}", f"{t.p(95) - b.p(95):+.2f}", f"{t.p(50) / b.p(50):.1f}x", cpu]
             if row.target:
                 cells += [f"added p50 < {ADDED_P50_TARGET_MS:g}", "PASS" if added < ADDED_P50_TARGET_MS else "FAIL"]
             else:
@@ -281,9 +300,16 @@ class StreamStep:
     ttft_ms: list[float] = field(default_factory=list)
     gaps_ms: list[float] = field(default_factory=list)
     steady_gaps_ms: list[float] = field(default_factory=list)  # once every stream had its first token
-    streams: list[list[float]] = field(default_factory=list)  # content-line arrival times per stream
+    streams: list[list[float]] = field(default_factory=list)  # arrival time of each token, per stream
     seconds: float = 0.0
     timed_out: bool = False
+    cpu_seconds: float = 0.0  # of the server streaming (Vigil, or the fake for direct steps)
+    lines: int = 0  # content lines received: fewer than tokens when deltas were coalesced
+
+    @property
+    def cpu_us_per_token(self) -> float:
+        tokens = sum(len(times) for times in self.streams)
+        return self.cpu_seconds * 1e6 / tokens if tokens else float("nan")
 
     def gap(self, q: float) -> float:
         return percentile(sorted(self.gaps_ms), q)
@@ -313,8 +339,18 @@ class StreamStep:
         )
 
 
-async def stream_step(target: str, url: str, body: dict[str, Any], k: int, sse: bool, timeout: float) -> StreamStep:
-    """K streams at once through one asyncio httpx client; timestamps every content line."""
+def _tokens_in(line: bytes, sse: bool) -> int:
+    """The fake's tokens (`tok0 tok1 ...`) in one content line: a Vigil line may carry several
+    when deltas that arrived together were written as one."""
+    return line.count(b"tok") if _has_content(line, sse) else 0
+
+
+async def stream_step(
+    target: str, url: str, body: dict[str, Any], k: int, sse: bool, timeout: float, server: ServerProcess | None = None
+) -> StreamStep:
+    """K streams at once through one asyncio httpx client; timestamps every token. A line with n
+    tokens counts as n tokens arriving at once: the gap before the first measures its delay, the
+    others get a gap of 0, so a coalesced line never hides a late token."""
     step = StreamStep(target, k)
     separator = b"\n\n" if sse else b"\n"
     open_now = 0
@@ -339,7 +375,10 @@ async def stream_step(target: str, url: str, body: dict[str, Any], k: int, sse: 
                         now = time.perf_counter()
                         buffer += chunk
                         *lines, buffer = buffer.split(separator)
-                        times.extend(now for line in lines if _has_content(line, sse))
+                        for line in lines:
+                            if tokens := _tokens_in(line, sse):
+                                step.lines += 1
+                                times.extend([now] * tokens)
                 finally:
                     open_now -= 1
         except (httpx.HTTPError, OSError) as exc:
@@ -352,6 +391,7 @@ async def stream_step(target: str, url: str, body: dict[str, Any], k: int, sse: 
         step.ttft_ms.append((times[0] - started) * 1000)
         step.streams.append(times)
 
+    cpu_before = server.cpu_seconds() if server else 0.0
     async with httpx.AsyncClient(headers=HEADERS, auth=ADMIN, limits=limits, timeout=client_timeout) as client:
         started = time.perf_counter()
         tasks = [asyncio.create_task(one(client)) for _ in range(k)]
@@ -365,27 +405,36 @@ async def stream_step(target: str, url: str, body: dict[str, Any], k: int, sse: 
             if task.exception() is not None:
                 step.failures.append(repr(task.exception()))
         step.seconds = time.perf_counter() - started
+    if server:
+        step.cpu_seconds = server.cpu_seconds() - cpu_before
     step.finish()
     return step
 
 
-def measure_streams(vigil_url: str, fake_url: str, connector_id: str, args: argparse.Namespace) -> list[StreamStep]:
+def measure_streams(
+    vigil_server: ServerProcess, fake: ServerProcess, connector_id: str, args: argparse.Namespace
+) -> list[StreamStep]:
     nominal = STREAM_TOKENS * STREAM_TOKEN_DELAY
-    vigil = (f"{vigil_url}{CHAT}", vigil_body(connector_id, stream=True, persist=False), False)
-    direct = (f"{fake_url}/chat/completions", direct_body(stream=True), True)
+    vigil = (f"{vigil_server.url}{CHAT}", vigil_body(connector_id, stream=True, persist=False), False, vigil_server)
+    direct = (f"{fake.url}/chat/completions", direct_body(stream=True), True, fake)
     with console.status("streams: warm-up (10 streams)"):
         asyncio.run(stream_step("warm-up", vigil[0], vigil[1], 10, vigil[2], nominal + 30))
     steps: list[StreamStep] = []
+    deadline = time.monotonic() + args.streams_max_seconds
     for k in [k for k in args.ladder if k <= args.max_streams]:
+        if time.monotonic() > deadline:
+            console.print(f"  stopping the ladder before {k}: --streams-max-seconds reached", highlight=False)
+            break
         timeout = nominal + 30 + k * 0.06  # a generous bound: setup of K turns + the stream itself
-        for name, (url, body, sse) in (("direct", direct), ("Vigil", vigil)):
+        for name, (url, body, sse, server) in (("direct", direct), ("Vigil", vigil)):
             with console.status(f"streams: {k} concurrent, {name}"):
-                step = asyncio.run(stream_step(name, url, body, k, sse, timeout))
+                step = asyncio.run(stream_step(name, url, body, k, sse, timeout, server))
             steps.append(step)
             console.print(
                 f"  {k:>5} {name:<6} completed {step.completed}/{k} in {step.seconds:.1f} s, "
                 f"gap p95 {step.gap(95):.1f} ms, extra p95 {step.extra(95):+.1f} ms "
-                f"(all open: {step.steady_extra(95):+.1f} ms over {len(step.steady_gaps_ms)} gaps)"
+                f"(all open: {step.steady_extra(95):+.1f} ms over {len(step.steady_gaps_ms)} gaps), "
+                f"{step.lines} lines, server CPU {step.cpu_seconds:.1f} s = {step.cpu_us_per_token:.0f} µs/token"
                 + (f", {len(step.failures)} failures, e.g. {step.failures[0]}" if step.failures else ""),
                 highlight=False,
             )
@@ -396,7 +445,8 @@ def measure_streams(vigil_url: str, fake_url: str, connector_id: str, args: argp
 
 
 STREAM_HEADERS = ["K", "to", "completed", "max open", "TTFT p50", "TTFT p95", "gap p50", "gap p95", "gap p99"]
-STREAM_HEADERS += ["extra p95", "extra p95 all open", "x direct gap p95", "wall s", "verdict"]
+STREAM_HEADERS += ["extra p95", "extra p95 all open", "x direct gap p95", "lines/token", "server µs/token"]
+STREAM_HEADERS += ["wall s", "verdict"]
 
 
 def stream_table_rows(steps: list[StreamStep]) -> list[list[str]]:
@@ -422,6 +472,8 @@ def stream_table_rows(steps: list[StreamStep]) -> list[list[str]]:
                 "" if nan else f"{s.extra(95):+.1f}",
                 f"{s.steady_extra(95):+.1f} ({len(s.steady_gaps_ms)})" if s.steady_gaps_ms else "-",
                 ratio,
+                "" if nan else f"{s.lines / sum(len(t) for t in s.streams):.2f}",
+                "" if nan else f"{s.cpu_us_per_token:.0f}",
                 f"{s.seconds:.1f}",
                 ("PASS" if s.passed else "FAIL") if s.target == "Vigil" else ("ok" if s.passed else "FAIL"),
             ]
@@ -504,7 +556,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=30, help="time budget per latency row (30)")
     parser.add_argument("--max-streams", type=int, default=STREAMS_TARGET, help="top of the stream ladder (1000)")
     parser.add_argument(
-        "--ladder", default="50,100,250,500,1000", help="concurrent stream counts to try (50,100,250,500,1000)"
+        "--ladder", default="100,250,500,1000", help="concurrent stream counts to try (100,250,500,1000)"
+    )
+    parser.add_argument(
+        "--streams-max-seconds", type=float, default=240, help="start no new ladder step after this (240)"
     )
     parser.add_argument("--skip-latency", action="store_true", help="skip the one-at-a-time latency part")
     parser.add_argument("--skip-streams", action="store_true", help="skip the concurrent streams part")
@@ -548,22 +603,25 @@ def main(argv: list[str] | None = None) -> int:
                 "VIGIL_ADMIN_PASSWORD": ADMIN[1],
                 "VIGIL_CHAT_GENERATE_TITLES": "false",
                 "VIGIL_LOG_LEVEL": "warning",
+                # Indexing the built-in knowledge base is a one-off job at first start; here it would
+                # share the server's GIL with the turns being measured.
+                "VIGIL_KNOWLEDGE_BASE_AUTO_SETUP": "false",
             }
             with (
                 fake_provider(workdir, LATENCY_TOKENS, 0.0) as latency_fake,
                 fake_provider(workdir, STREAM_TOKENS, STREAM_TOKEN_DELAY) as stream_fake,
-                vigil_process(env, workdir, profile=args.profile) as (vigil_url, _pid),
+                vigil_process(env, workdir, profile=args.profile) as vigil,
             ):
-                with httpx.Client(base_url=vigil_url, headers=HEADERS, auth=ADMIN, timeout=60) as admin:
-                    latency_connector = create_connector(admin, "bench-fake-latency", latency_fake)
-                    stream_connector = create_connector(admin, "bench-fake-streams", stream_fake)
+                with httpx.Client(base_url=vigil.url, headers=HEADERS, auth=ADMIN, timeout=60) as admin:
+                    latency_connector = create_connector(admin, "bench-fake-latency", latency_fake.url)
+                    stream_connector = create_connector(admin, "bench-fake-streams", stream_fake.url)
                 if not args.skip_latency:
-                    rows = latency_table_rows(measure_latency(vigil_url, latency_fake, latency_connector, args))
+                    rows = latency_table_rows(measure_latency(vigil, latency_fake, latency_connector, args))
                     title = "chat/complete latency, one request at a time (ms)"
                     print_table(title, LATENCY_HEADERS, rows)
                     markdown += [f"**{title}**\n", markdown_table(LATENCY_HEADERS, rows), ""]
                 if not args.skip_streams:
-                    steps = measure_streams(vigil_url, stream_fake, stream_connector, args)
+                    steps = measure_streams(vigil, stream_fake, stream_connector, args)
                     rows = stream_table_rows(steps)
                     held = max((s.k for s in steps if s.target == "Vigil" and s.passed), default=0)
                     title = (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import orjson
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import StreamingResponse
@@ -42,8 +42,18 @@ def require_chat(request: Request, principal: AssistantWriter) -> Principal:
 ChatUser = Annotated[Principal, Depends(require_chat)]
 
 
-def _line(payload: str, kind: str = "content") -> bytes:
-    return (json.dumps({"payload": payload, "type": kind}) + "\n").encode()
+# Kibana writes each line with JSON.stringify (compact, UTF-8); so do these, from pre-encoded
+# halves, with orjson escaping only the payload: this runs once per streamed delta.
+_CONTENT_END = b',"type":"content"}\n'
+_ERROR_END = b',"type":"error"}\n'
+
+
+def _content_line(payload: str) -> bytes:
+    return b'{"payload":' + orjson.dumps(payload) + _CONTENT_END
+
+
+def _error_line(message: str) -> bytes:
+    return b'{"payload":' + orjson.dumps(message) + _ERROR_END
 
 
 def _stream(
@@ -61,7 +71,7 @@ def _stream(
             async for event in engine.run(principal, space_id, prepared, body.responseLanguage):
                 if isinstance(event, TextDelta):
                     written.append(event.text)
-                    yield _line(event.text)
+                    yield _content_line(event.text)
                 elif isinstance(event, TurnFinished | TurnFailed):
                     outcome = outcome_from(event)
                     if not references_enabled:
@@ -70,7 +80,7 @@ def _stream(
                     await engine.record_async(principal, space_id, prepared, outcome)
                     if isinstance(event, TurnFailed):
                         # The stream ends cleanly with the reason as its last line.
-                        yield _line(event.message, "error")
+                        yield _error_line(event.message)
         finally:
             if not recorded:
                 text = "".join(written)
