@@ -224,11 +224,23 @@ register(
 
 
 def _emit_top(e: Emit, call: Call) -> str:
+    if call.type == t.NULL or call.args[0].type == t.NULL:
+        return "NULL"
     limit = int(const_value(call.args[1]) or 0)
     order = str(const_value(call.args[2]) or "asc").lower() if len(call.args) > 2 else "asc"
     direction = "DESC" if order == "desc" else "ASC"
-    values = f"list_slice(list_sort({_values_sql(e, call)}, '{direction}'), 1, {limit})"
+    if len(call.args) > 3:
+        # TOP(field, n, order, output): the output values of the rows with the top `field` values.
+        key, output = e.arg(call, 0), e.arg(call, 3)
+        pairs = f"list_filter({e.aggregate('list', f'{{k: {key}, v: {output}}}')}, lambda p: p.k IS NOT NULL)"
+        values = f"list_transform(list_slice(list_sort({pairs}, '{direction}'), 1, {limit}), lambda p: p.v)"
+    else:
+        values = f"list_slice(list_sort({_values_sql(e, call)}, '{direction}'), 1, {limit})"
     return f"(CASE WHEN len({values}) = 0 THEN NULL ELSE {values} END)"
+
+
+def _top_type(args: list[TExpr]) -> t.DataType:
+    return args[3].type if len(args) > 3 else args[0].type
 
 
 def _check_top(call: Call) -> str | None:
@@ -246,11 +258,12 @@ register(
     Function(
         "top",
         (
-            p("field", _ORDERED, "boolean or date or ip or string or numeric"),
+            p("field", _ORDERED | {t.NULL}, "boolean or date or ip or string or numeric"),
             p("limit", frozenset(t.INTEGRAL_TYPES), "integer", constant=True),
             p("order", frozenset(t.STRING_TYPES), "keyword", optional=True, constant=True),
+            p("outputField", ANY, "any", optional=True),
         ),
-        same_as_first,
+        _top_type,
         _emit_top,
         aggregate=True,
         mv_input=True,

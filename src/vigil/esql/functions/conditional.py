@@ -6,6 +6,9 @@ from vigil.esql import types as t
 from vigil.esql.functions.registry import ANY, ORDINALS, Emit, Function, p, register
 from vigil.esql.ir import Call, TExpr
 
+# CASE and COALESCE also carry temporal amounts (`d + CASE(c, 1 day, 1 month)`).
+_VALUES = ANY | t.TEMPORAL_AMOUNTS
+
 
 def _values(call_args: list[TExpr], case: bool) -> list[tuple[int, TExpr]]:
     if not case:
@@ -80,7 +83,7 @@ def _emit_case(e: Emit, call: Call) -> str:
 register(
     Function(
         "case",
-        (p("condition", ANY, "boolean"), p("value", ANY, "any")),
+        (p("condition", _VALUES, "boolean"), p("value", _VALUES, "any")),
         lambda args: _common(args, True),
         _emit_case,
         variadic=True,
@@ -105,7 +108,7 @@ def _emit_coalesce(e: Emit, call: Call) -> str:
 register(
     Function(
         "coalesce",
-        (p("first", ANY, "any"), p("rest", ANY, "any", optional=True)),
+        (p("first", _VALUES, "any"), p("rest", _VALUES, "any", optional=True)),
         lambda args: _common(args, False),
         _emit_coalesce,
         variadic=True,

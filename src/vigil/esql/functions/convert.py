@@ -199,6 +199,7 @@ _converter(
     "date_nanos or datetime or numeric or string",
 )
 _converter("to_ip", t.IP, frozenset({t.IP, t.KEYWORD, t.TEXT}), "ip or string")
+_converter("to_text", t.TEXT, ANY - {t.UNSUPPORTED}, "any")
 _converter("to_version", t.VERSION, frozenset({t.VERSION, t.KEYWORD, t.TEXT}), "string or version")
 _converter("to_ver", t.VERSION, frozenset({t.VERSION, t.KEYWORD, t.TEXT}), "string or version")
 

@@ -121,9 +121,9 @@ def _emit_round(e: Emit, call: Call) -> str:
     value = e.arg(call, 0)
     digits = e.arg(call, 1) if len(call.args) == 2 else "0"
     if call.type == t.DOUBLE:
-        # Elasticsearch scales, rounds half up (Math.round) and scales back: 2.05 -> 2.1, -2.5 -> -2.
+        # Elasticsearch rounds the decimal value half away from zero: 2.05 -> 2.1, -123.5 -> -124.
         scale = f"pow(10, {digits})"
-        return f"(floor({value} * {scale} + 0.5) / {scale})"
+        return f"(sign({value}) * floor(abs({value}) * {scale} + 0.5) / {scale})"
     # Integers: only negative precision changes them (round(1234, -2) = 1200), half away from zero.
     return f"CAST(round(CAST({value} AS DOUBLE), least({digits}, 0)) AS {call.type.sql})"
 
