@@ -73,8 +73,14 @@ def _flag(value: Any, name: str) -> bool:
 
 
 def _warning_header(text: str) -> str:
+    """Elasticsearch's Warning value: quotes and backslashes escaped, then `%`, control and
+    non-ASCII characters percent-encoded (UTF-8), as its HeaderWarning does."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'299 {_WARNING_AGENT} "{escaped}"'
+    encoded = "".join(
+        ch if ch in '\t !"\\' or ("#" <= ch <= "~" and ch != "%") else "".join(f"%{b:02X}" for b in ch.encode())
+        for ch in escaped
+    )
+    return f'299 {_WARNING_AGENT} "{encoded}"'
 
 
 def _error(status: int, es_type: str, reason: str) -> Response:

@@ -74,7 +74,13 @@ def conversion(source: DataType, target: DataType) -> Conversion | None:
     if target == t.DATETIME:
         if source in t.STRING_TYPES:
             return (
-                (lambda v: f"CAST(timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) AS TIMESTAMP)"),
+                # strict_date_optional_time: a `T` (not a space) before the time.
+                (
+                    lambda v: (
+                        f"(CASE WHEN regexp_matches({v}, '{ISO_DATE_START}') "
+                        f"THEN CAST(timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) AS TIMESTAMP) END)"
+                    )
+                ),
                 "java.lang.IllegalArgumentException: failed to parse date field [{}] with format "
                 "[strict_date_optional_time]",
             )
@@ -94,6 +100,7 @@ def conversion(source: DataType, target: DataType) -> Conversion | None:
     return None
 
 
+ISO_DATE_START = r"^[+-]?\d{4,}-\d{2}-\d{2}(T|$)"
 IPV4_REGEX = r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
 IPV6_REGEX = r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$"
 

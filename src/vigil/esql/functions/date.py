@@ -397,6 +397,8 @@ def java_to_strftime(pattern: str, parsing: bool = False) -> str:
                 if pattern.startswith(java, i):
                     if parsing:
                         strf = strf.replace("%-", "%")
+                        if java in ("Z", "xxx", "XXX", "XX", "X"):
+                            strf = "%z"
                     out.append(strf)
                     i += len(java)
                     break
@@ -457,10 +459,16 @@ def _emit_date_parse(e: Emit, call: Call) -> str:
         pattern_text = "strict_date_optional_time"
     else:
         pattern = const_value(call.args[0])
+        if not isinstance(pattern, str):
+            return "CAST(NULL AS TIMESTAMP)"  # a null or computed pattern: not supported, null
         value = e.arg(call, 1)
-        pattern_text = str(pattern)
+        pattern_text = pattern
         strp = java_to_strftime(pattern_text, parsing=True)
-        parsed = f"CAST(try_strptime({value}, {sql_string(strp)}) AS TIMESTAMP)"
+        if "%z" in strp:
+            # An offset in the text: parse as TIMESTAMPTZ and keep the UTC instant.
+            parsed = f"CAST(timezone('UTC', try_strptime({value}, {sql_string(strp)})) AS TIMESTAMP)"
+        else:
+            parsed = f"CAST(try_strptime({value}, {sql_string(strp)}) AS TIMESTAMP)"
     warn = e.warn(
         call,
         "java.lang.IllegalArgumentException: failed to parse date field [{}] with format [" + pattern_text + "]",
