@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from vigil.dataplane.bulk import parse_bulk
+from vigil.dataplane.bulk import bulk_response, parse_bulk, run_bulk
 from vigil.dataplane.store import DataStore
 
 pytestmark = pytest.mark.backend_independent
@@ -68,6 +68,27 @@ TRICKY = [
 ]
 
 
+def _ingest_uniform(store: DataStore, index: str, sources: list[str]) -> list[tuple]:
+    """Through run_bulk with identical action lines: the uniform lane (no per-document objects)."""
+    body = b"".join(
+        b'{"index":{}}\n'
+        + (source.replace("{", f'{{"seq": {n}, ', 1) if source.startswith("{") and source != "{}" else source).encode()
+        + b"\n"
+        for n, source in enumerate(sources)
+    )
+    answer = orjson.loads(run_bulk(store, body, index, None, 0.0))
+    items = [item["index"] for item in answer["items"]]
+    assert answer["errors"] == any("error" in item for item in items)
+    return [
+        (
+            item["status"],
+            item["error"]["type"] if "error" in item else None,
+            item["error"]["reason"] if "error" in item else None,
+        )
+        for item in items
+    ]
+
+
 def _ingest(store: DataStore, index: str, sources: list[str], *, one_by_one: bool) -> list[tuple]:
     lines = [
         (orjson.dumps({"index": {}}) + b"\n" + source.replace("{", f'{{"seq": {n}, ', 1).encode() + b"\n")
@@ -95,7 +116,7 @@ def test_both_lanes_store_and_fail_the_same_documents(repeat: int) -> None:
     sources += [f'{{"host": {{"name": "bulk-{i}"}}, "count": {i}, "tags": ["t"]}}' for i in range(80)]
     store = DataStore.open(None)
     try:
-        for index in ("fast", "slow"):
+        for index in ("fast", "slow", "uniform"):
             store.create_index(index, MAPPING)
             # One document that makes tags and ports multi-valued before the comparison batch.
             _ingest(
@@ -106,6 +127,10 @@ def test_both_lanes_store_and_fail_the_same_documents(repeat: int) -> None:
             )
         fast = _ingest(store, "fast", sources, one_by_one=False)
         slow = _ingest(store, "slow", sources, one_by_one=True)
+        uniform = _ingest_uniform(store, "uniform", sources)
+        assert [r[:2] for r in uniform] == [r[:2] for r in slow]
+        assert store.mapping("uniform").to_es() == store.mapping("slow").to_es()
+        assert _rows(store, "uniform") == _rows(store, "slow")
         # Generated ids (named in some messages) differ; everything else must not.
         assert [r[:2] for r in fast] == [r[:2] for r in slow]
         assert [r[2].split(" in document with id")[0] if r[2] else None for r in fast] == [
@@ -140,5 +165,25 @@ def test_the_columnar_lane_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
         assert all(r.status == 201 for r in results)
         assert built == 0
         assert [r.seq_no for r in results] == list(range(200))
+    finally:
+        store.close()
+
+
+def test_the_uniform_answer_is_the_general_answer() -> None:
+    store = DataStore.open(None)
+    try:
+        store.create_index("answers", MAPPING)
+        body = b"".join(b'{"create":{}}\n{"count": %d}\n' % i for i in range(100)) + b'{"create":{}}\n{"count": "x"}\n'
+        uniform = orjson.loads(run_bulk(store, body, "answers", None, 0.0))
+        ops = parse_bulk(body, "answers")
+        general = bulk_response(ops, store.write(ops), 0)
+        assert uniform["errors"] is general["errors"] is True
+        strip = lambda item: {k: v for k, v in item["create"].items() if k not in ("_id", "_seq_no", "error")}  # noqa: E731
+        assert [strip(i) for i in uniform["items"]] == [strip(i) for i in general["items"]]
+        assert [i["create"]["_seq_no"] for i in uniform["items"][:100]] == list(range(100))
+        assert [i["create"]["_seq_no"] for i in general["items"][:100]] == list(range(100, 200))
+        assert uniform["items"][100]["create"]["error"]["type"] == "document_parsing_exception"
+        filtered = orjson.loads(run_bulk(store, body, "answers", "errors,items.*.status", 0.0))
+        assert filtered["errors"] is True and filtered["items"][0] == {"create": {"status": 201}}
     finally:
         store.close()

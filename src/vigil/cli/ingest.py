@@ -204,15 +204,14 @@ class DirectSink:
         self.index = index
 
     def send(self, batch: Batch) -> list[Failure]:
-        from vigil.dataplane.bulk import bulk_response, parse_bulk
+        from vigil.dataplane.bulk import run_bulk
         from vigil.errors import VigilError
 
         try:
-            ops = parse_bulk(bytes(batch.body), self.index)
+            answer = run_bulk(self.store, bytes(batch.body), self.index, None, time.monotonic())
         except VigilError as exc:
             raise IngestError(exc.message) from exc
-        items = self.store.write(ops)
-        return _failures(batch, bulk_response(ops, items, 0))
+        return _failures(batch, orjson.loads(answer))
 
     def close(self) -> None:
         self.store.close()
@@ -316,7 +315,9 @@ def ingest(
     )
     for failure in outcome.failures[:MAX_SHOWN_FAILURES]:
         console.print(
-            f"  line {failure.line}: {failure.status} {failure.error_type}: {failure.reason}", markup=False, soft_wrap=True
+            f"  line {failure.line}: {failure.status} {failure.error_type}: {failure.reason}",
+            markup=False,
+            soft_wrap=True,
         )
     if failed > MAX_SHOWN_FAILURES:
         console.print(f"  ... and {failed - MAX_SHOWN_FAILURES:,} more")

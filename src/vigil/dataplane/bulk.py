@@ -7,13 +7,15 @@ JSON, or a document that does not fit the mapping, fails only its item.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
 from vigil.dataplane.errors import DocumentParsingError, IllegalArgumentError
-from vigil.dataplane.store import ItemResult, OpType, WriteOp
+from vigil.dataplane.filter_path import apply_filter_path
+from vigil.dataplane.store import DataStore, ItemResult, OpType, UniformOutcome, WriteOp
 from vigil.errors import BadRequest, VigilError
 
 _WRITE_ACTIONS = ("index", "create")
@@ -183,3 +185,67 @@ def item_body(item: ItemResult, action: str | None = None) -> dict[str, Any]:
 def bulk_response(ops: Iterable[WriteOp], items: list[ItemResult], took_ms: int) -> dict[str, Any]:
     rendered = [item_body(item, op.action_name) for op, item in zip(ops, items, strict=True)]
     return {"errors": any(item.error is not None for item in items), "took": took_ms, "items": rendered}
+
+
+def parse_uniform(body: bytes, default_index: str | None) -> tuple[str, OpType, str, list[bytes]] | None:
+    """(action, op_type, index, source lines) when every action line of the body is the same
+    `index`/`create` without an id (a CLI or shipper batch), so no per-line parsing is needed.
+    None otherwise, or when anything is off: `parse_bulk` then handles (and reports) it."""
+    if not body.endswith(b"\n"):
+        return None
+    lines = body.split(b"\n")
+    lines.pop()  # after the final newline
+    if not lines or len(lines) % 2:
+        return None
+    actions = lines[0::2]
+    first = actions[0]
+    if actions.count(first) != len(actions):
+        return None
+    try:
+        action, op_type, index, doc_id, error = _template(first, 1, default_index)
+    except VigilError:
+        return None
+    if error is not None or doc_id is not None or index is None or action not in _WRITE_ACTIONS:
+        return None
+    sources = lines[1::2]
+    if any(not source or source.isspace() for source in sources):
+        return None  # blank lines shift the pairs: the general parser decides
+    return action, op_type, index, sources
+
+
+def render_uniform(outcome: UniformOutcome, action: str, took_ms: int) -> bytes:
+    """The `_bulk` answer for a uniform request, written directly: one byte template per created
+    document (generated ids are URL-safe, so need no escaping) and orjson for the others."""
+    head = b'{"' + action.encode() + b'":{"_index":' + orjson.dumps(outcome.index) + b',"_id":"'
+    middle = b'","_version":1,"result":"created","_shards":' + orjson.dumps(SHARDS) + b',"_seq_no":'
+    tail = b',"_primary_term":1,"status":201}}'
+    seq_nos = outcome.seq_nos
+    parts = []
+    for position, doc_id in enumerate(outcome.ids):
+        seq_no = seq_nos[position]
+        if seq_no < 0:
+            parts.append(orjson.dumps(item_body(outcome.results[position], action)))
+        else:
+            parts.append(b"%s%s%s%d%s" % (head, doc_id.encode(), middle, seq_no, tail))
+    errors = b"true" if outcome.results else b"false"
+    return b'{"errors":%s,"took":%d,"items":[%s]}' % (errors, took_ms, b",".join(parts))
+
+
+def run_bulk(store: DataStore, body: bytes, index: str | None, filter_path: str | None, started: float) -> bytes:
+    """A whole `_bulk` request: parse, write, answer (JSON bytes). `started`: time.monotonic() at arrival."""
+    uniform = parse_uniform(body, index)
+    if uniform is not None:
+        action, op_type, target, sources = uniform
+        outcome = store.write_uniform(op_type, target, sources)
+        if outcome is not None:
+            took = int((time.monotonic() - started) * 1000)
+            if not filter_path:
+                return render_uniform(outcome, action, took)
+            items = [item_body(item, action) for item in outcome.items()]
+            return orjson.dumps(
+                apply_filter_path({"errors": bool(outcome.results), "took": took, "items": items}, filter_path)
+            )
+    ops = parse_bulk(body, index)
+    results = store.write(ops)
+    took = int((time.monotonic() - started) * 1000)
+    return orjson.dumps(apply_filter_path(bulk_response(ops, results, took), filter_path))

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from vigil import __version__
 from vigil.auth.principal import Principal
-from vigil.dataplane.bulk import SHARDS, bulk_response, parse_bulk
+from vigil.dataplane.bulk import SHARDS, run_bulk
 from vigil.dataplane.cat import cat_indices
 from vigil.dataplane.errors import IllegalArgumentError, IndexNotFoundError
 from vigil.dataplane.field_caps import field_caps
@@ -123,10 +123,7 @@ async def _bulk(request: Request, store: DataStore, index: str | None, filter_pa
     body = await request.body()
 
     def work() -> bytes:
-        ops = parse_bulk(body, index)
-        items = store.write(ops)
-        took = int((time.monotonic() - started) * 1000)
-        return orjson.dumps(apply_filter_path(bulk_response(ops, items, took), filter_path))
+        return run_bulk(store, body, index, filter_path, started)
 
     content = await run_in_threadpool(work)
     return Response(content, media_type="application/json", headers=PRODUCT_HEADERS)

@@ -133,6 +133,38 @@ class IndexStats:
     data_stream: str | None
 
 
+@dataclass(slots=True)
+class UniformOutcome:
+    """A bulk request of one repeated action with generated ids, as written: the documents the
+    columnar lane took have no result object (created, version 1); `results` holds the others."""
+
+    op_type: OpType
+    index: str  # the concrete (backing) index items name
+    ids: list[str]  # per document
+    seq_nos: list[int]  # per document; -1 where it failed
+    results: dict[int, ItemResult]  # documents that failed, by position
+
+    def items(self) -> list[ItemResult]:
+        return [
+            self.results.get(position)
+            or ItemResult(self.op_type, self.index, doc_id, 201, "created", 1, self.seq_nos[position])
+            for position, doc_id in enumerate(self.ids)
+        ]
+
+
+class _UniformOps(Sequence[WriteOp]):
+    """The ops of a uniform bulk, made only for the documents that need one (RowBuilder's)."""
+
+    def __init__(self, op_type: OpType, index: str, sources: list[bytes]) -> None:
+        self.op_type, self.target, self.sources = op_type, index, sources
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, position: int) -> WriteOp:  # type: ignore[override]
+        return WriteOp(self.op_type, self.target, None, None, None, self.sources[position])
+
+
 @dataclass
 class _IndexState:
     name: str
@@ -366,6 +398,19 @@ class DataStore:
         """Write documents with generated ids (`_id` keys in a document are not special here)."""
         return self.write([WriteOp(op_type, index, None, document) for document in documents])
 
+    def write_uniform(self, op_type: OpType, index: str, sources: list[bytes]) -> UniformOutcome | None:
+        """The fast form of `write` for a bulk whose every action is the same `op_type` into `index`
+        with generated ids (what `vigil ingest` and most shippers send). None when the batch does
+        not qualify (new index, small batch, refused target): then call `write`."""
+        if len(sources) < _COLUMNAR_MIN_DOCS:
+            return None
+        with self._write_lock:
+            info = self.catalog.index(index)
+            state = self._states.get(info.name) if info is not None else None
+            if state is None or not state.mapping.fields or (state.kind == "data_stream" and op_type != "create"):
+                return None
+            return _BatchWriter(self, _UniformOps(op_type, index, sources)).run_uniform(state)
+
     def write(self, ops: Sequence[WriteOp]) -> list[ItemResult]:
         """Apply bulk operations in one transaction; every op gets its own result or error."""
         if not ops:
@@ -591,6 +636,32 @@ class _BatchWriter:
                 columnar.setdefault(state.name, []).append(position)
             else:
                 sequential.append(position)
+        self._execute(columnar, sequential)
+        return self._finish()
+
+    def run_uniform(self, state: _IndexState) -> UniformOutcome:
+        """Every op is the same action with a generated id into `state`: no per-op bookkeeping."""
+        self.initial_seq_no = {state.name: state.seq_no}
+        self._execute({state.name: list(range(len(self.ops)))}, [])
+        seq_nos: list[int] = []
+        results: dict[int, ItemResult] = {}
+        counter = self.initial_seq_no[state.name]
+        converted = self.versions
+        for position in range(len(self.ops)):
+            result = self.results[position]
+            if result is not None:  # failed in RowBuilder
+                results[position] = result
+                seq_nos.append(-1)
+                continue
+            if position not in converted:
+                raise AssertionError("an op was neither written nor failed")
+            seq_nos.append(counter)
+            counter += 1
+        ids = [self.targets[position][1] for position in range(len(self.ops))]
+        op_type = self.ops[0].op_type if self.ops else "create"
+        return UniformOutcome(op_type, state.write_index, ids, seq_nos, results)
+
+    def _execute(self, columnar: dict[str, list[int]], sequential: list[int]) -> None:
         try:
             # Conversions first, outside the transaction: a failed statement would abort it.
             slow = set(sequential)
@@ -607,7 +678,6 @@ class _BatchWriter:
             for converted in self.converted.values():
                 self.store._conn.execute(f"DROP TABLE IF EXISTS {converted.table}")
         self._publish()
-        return self._finish()
 
     # ---- planning ----------------------------------------------------------------------------
     def _load_explicit_ids(self) -> None:
@@ -652,7 +722,10 @@ class _BatchWriter:
         for position, doc_id in zip(positions, ids, strict=True):
             self.targets[position] = (state, doc_id)
         table = f"_vigil_converted_{len(self.converted)}"
-        sources = [self.ops[position].raw or b"" for position in positions]
+        if isinstance(self.ops, _UniformOps):  # no op objects for a uniform batch
+            sources = [self.ops.sources[position] for position in positions]
+        else:
+            sources = [self.ops[position].raw or b"" for position in positions]
         slow, days = convert_batch(self.store._conn, plan, table, positions, ids, sources)
         self.converted[index] = _Converted(table, plan, days)
         for position in positions:
