@@ -48,7 +48,10 @@ def events(count: int, days: int, seed: int = 7) -> Iterator[dict[str, object]]:
             "host": {"name": rng.choice(HOSTS), "ip": f"10.0.{rng.randrange(256)}.{rng.randrange(1, 255)}"},
             "source": {"ip": f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"},
             "user": {"name": user},
-            "http": {"request": {"method": method}, "response": {"status_code": status, "bytes": rng.randrange(200, 90_000)}},
+            "http": {
+                "request": {"method": method},
+                "response": {"status_code": status, "bytes": rng.randrange(200, 90_000)},
+            },
             "url": {"path": path},
             "message": f"{method} {path} HTTP/1.1 {status} user={user}",
             "tags": rng.sample(TAGS, rng.randrange(1, 3)),
