@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -104,10 +105,11 @@ def retrieve(
     limit: int,
     mode: Mode = "hybrid",
     dense_index: DenseIndex | None = None,
-    query_vector: np.ndarray | None = None,
+    query_vector: np.ndarray | Future[np.ndarray] | None = None,
     dense_note: str | None = None,
 ) -> Retrieval:
-    """`dense_index` and `query_vector` are given when the space's model is usable."""
+    """`dense_index` and `query_vector` are given when the space's model is usable; the vector may
+    still be being computed (a Future), so the full-text search runs meanwhile."""
     result = Retrieval(note=dense_note)
     lexical_hits: list[lexical.LexicalHit] = []
     if mode != "dense":
@@ -115,7 +117,8 @@ def retrieve(
     dense_hits: list[DenseHit] = []
     if mode != "lexical" and dense_index is not None and query_vector is not None:
         dense_index.refresh(session)
-        dense_hits = dense_index.search(query_vector, owners, CANDIDATES)
+        vector = query_vector.result() if isinstance(query_vector, Future) else query_vector
+        dense_hits = dense_index.search(vector, owners, CANDIDATES)
         result.dense_used = True
     if mode == "lexical":
         ranked = [(hit.chunk_id, hit.score) for hit in lexical_hits]

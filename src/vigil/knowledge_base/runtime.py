@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ class KnowledgeBase:
         self._thread: threading.Thread | None = None
         self._install_lock = threading.Lock()
         self.installing = False
+        self._embedder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vigil-kb-query")
 
     @property
     def default_model(self) -> str:
@@ -68,6 +70,7 @@ class KnowledgeBase:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._embedder.shutdown(wait=False)
 
     def install_builtin(self) -> list[str]:
         with self._install_lock:
@@ -230,19 +233,38 @@ class KnowledgeBase:
         view = self.space_view(space_id)
         owners = service.owners_for(principal)
         index: DenseIndex | None = None
-        vector: np.ndarray | None = None
+        vector: Future[np.ndarray] | None = None
         note = None
         if mode != "lexical":
-            try:
+            if self.model_available(view.model_name):
                 model: EmbeddingModel = self.models.get(view.model_name)
-                if self.model_available(view.model_name):
-                    vector = model.embed([query])[0]
-                    index = self.dense.get(view.namespaces, model.fingerprint)
-                else:
-                    note = f"embedding model {view.model_name} is not installed; full-text search only"
-            except VigilError as exc:
-                note = f"dense retrieval unavailable ({exc.message}); full-text search only"
-                logger.warning("knowledge base: %s", note)
+                # The query is embedded while the full-text search runs (both release the GIL).
+                vector = self._embedder.submit(lambda: model.embed([query])[0])
+                index = self.dense.get(view.namespaces, model.fingerprint)
+            else:
+                note = f"embedding model {view.model_name} is not installed; full-text search only"
+        try:
+            return self._retrieve(principal, view, owners, query, limit, mode, index, vector, note)
+        except VigilError as exc:
+            if vector is None:
+                raise
+            # The embedding provider failed: answer from full-text search alone.
+            note = f"dense retrieval unavailable ({exc.message}); full-text search only"
+            logger.warning("knowledge base: %s", note)
+            return self._retrieve(principal, view, owners, query, limit, "lexical", None, None, note)
+
+    def _retrieve(
+        self,
+        principal: Principal,
+        view: SpaceView,
+        owners: list[str],
+        query: str,
+        limit: int | None,
+        mode: retrieval.Mode,
+        index: DenseIndex | None,
+        vector: Future[np.ndarray] | None,
+        note: str | None,
+    ) -> retrieval.Retrieval:
         with self.database.session(readonly=True) as session:
             return retrieval.retrieve(
                 session,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from vigil.errors import ServiceUnavailable
 
@@ -49,6 +49,17 @@ def is_installed() -> bool:
     except ServiceUnavailable:
         return False
     return True
+
+
+_controller: ThreadpoolController | None = None
+
+
+def _blas() -> ThreadpoolController:
+    # Built once: scanning the loaded libraries costs about a millisecond, as much as a query.
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -142,7 +153,7 @@ class MiniLMEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
         # One BLAS thread: the matrices are small, and OpenBLAS's spinning worker threads slow to a
         # crawl when the server's other threads (or other processes) hold the cores.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas().limit(limits=1, user_api="blas"):
             for start in range(0, len(order), _BATCH):
                 batch = order[start : start + _BATCH]
                 result[batch] = self._forward([encodings[i] for i in batch])
