@@ -1,5 +1,6 @@
-"""A fake OpenAI-compatible `/v1/embeddings` over real HTTP: deterministic bag-of-words vectors,
-every request recorded. Used to test the OpenAI-compatible provider and model changes."""
+"""A fake embeddings service over real HTTP: OpenAI-compatible `/v1/embeddings` and Bedrock's
+`/model/{id}/invoke` (Titan and Cohere bodies), answering deterministic bag-of-words vectors and
+recording every request. Used to test the providers and model changes."""
 
 from __future__ import annotations
 
@@ -50,11 +51,26 @@ class FakeEmbeddings:
         data = [{"object": "embedding", "index": i, "embedding": bag_of_words(t)} for i, t in enumerate(inputs)]
         return JSONResponse({"object": "list", "data": list(reversed(data)), "model": body["model"]})
 
+    async def _bedrock_invoke(self, request: Request) -> Response:
+        body = await request.json()
+        model = request.path_params["model_id"]
+        self.requests.append({"headers": dict(request.headers), "body": body, "model": model})
+        if "authorization" not in request.headers:  # boto3 signs every request (SigV4)
+            return JSONResponse({"message": "missing signature"}, status_code=403)
+        if model.startswith("cohere."):
+            return JSONResponse({"embeddings": [bag_of_words(t) for t in body["texts"]], "id": "x"})
+        return JSONResponse({"embedding": bag_of_words(body["inputText"]), "inputTextTokenCount": 3})
+
     def __enter__(self) -> FakeEmbeddings:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        app = Starlette(routes=[Route("/v1/embeddings", self._embeddings, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+                Route("/model/{model_id:path}/invoke", self._bedrock_invoke, methods=["POST"]),
+            ]
+        )
         self._server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()

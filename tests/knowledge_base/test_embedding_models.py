@@ -16,6 +16,7 @@ from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
 from vigil.errors import UpstreamError
 from vigil.knowledge_base import schemas, service
+from vigil.knowledge_base.embeddings.bedrock import BedrockEmbeddings
 from vigil.knowledge_base.embeddings.openai import OpenAICompatibleEmbeddings
 from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.settings import EmbeddingModelConfig, Settings
@@ -66,6 +67,34 @@ def test_openai_compatible_provider_batches_orders_and_normalises(fake: FakeEmbe
     with pytest.raises(UpstreamError) as failure:
         OpenAICompatibleEmbeddings(bad, timeout=5).embed(["x"])
     assert "401" in failure.value.message and "wrong" not in failure.value.message
+
+
+@pytest.mark.parametrize("model", ["amazon.titan-embed-text-v2:0", "cohere.embed-english-v3"])
+def test_bedrock_provider_signs_and_reads_titan_and_cohere(fake: FakeEmbeddings, model: str) -> None:
+    config = EmbeddingModelConfig(
+        provider="bedrock",
+        model=model,
+        url=f"http://127.0.0.1:{fake.port}",
+        region="us-east-1",
+        access_key="AKIAFAKEFAKEFAKEFAKE",
+        secret_key="fake-secret",
+        dimensions=256 if model.startswith("amazon.") else None,
+    )
+    embedder = BedrockEmbeddings(config, timeout=5)
+    vectors = embedder.embed(["alpha beta", "gamma"])
+    assert vectors.shape == (2, DIMENSIONS)
+    assert embedder.fingerprint.startswith(f"bedrock:{model}:")
+    assert all(r["model"] == model for r in fake.requests)
+    assert all(r["headers"]["authorization"].startswith("AWS4-HMAC-SHA256") for r in fake.requests)
+    if model.startswith("amazon."):
+        assert [r["body"] for r in fake.requests] == [
+            {"inputText": "alpha beta", "dimensions": 256},
+            {"inputText": "gamma", "dimensions": 256},
+        ]
+    else:
+        assert [r["body"] for r in fake.requests] == [
+            {"texts": ["alpha beta", "gamma"], "input_type": "search_document"}
+        ]
 
 
 def test_a_space_on_another_model_embeds_and_searches_with_it(
