@@ -16,15 +16,16 @@ One expression over thousands of values (even shaped as a trie) costs as much pe
 the alerts are long, and compiling it costs tens of milliseconds per conversation. Instead every
 value is indexed by its *first token* (the first run of token characters), which is a whole
 token of the text wherever the value matches (the value's own separators, or the boundary rule,
-end it). So per text: the separators are blanked in C (`str.translate`), the text is split into
-tokens in C, and one set intersection tells which indexed first tokens occur at all. Most texts
-stop there. For each hit only the few value lengths indexed under that token are tried, as
+end it). So per text: the separators are blanked and the text split into tokens, in C; one set
+test tells whether any indexed first token occurs at all (most texts stop there), and the tokens
+that do are picked in C. For each, only the few value shapes indexed under it are tried, as
 string slices looked up in a dict. Adding a value is a dict insert: nothing to recompile.
+
+Values with no token character at all (`::`) are rare and searched for with `str.find`.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from itertools import compress
 
@@ -33,9 +34,9 @@ __all__ = ["KnownValues", "fold", "is_token_char"]
 _TOKEN_CHAR = re.compile(r"[\w-]")
 _TOKEN = re.compile(r"[\w-]+")
 _NON_TOKEN = re.compile(r"[^\w-]")
-# Every separator becomes a blank, so `split(_BLANK)` yields exactly the tokens of the text, at the
-# same offsets. ASCII text (nearly all) goes through a bytes table (`bytes.translate` is five times
-# faster than `str.translate`); other text through _NON_TOKEN.
+# Every separator becomes a blank (same offsets), so `split()` yields exactly the tokens of the
+# text. ASCII text (nearly all) goes through a bytes table (`bytes.translate` is five times faster
+# than `str.translate`); other text through _NON_TOKEN.
 _BLANK = " "
 _ASCII_BLANKS = bytes(c if c > 127 or _TOKEN_CHAR.match(chr(c)) else ord(_BLANK) for c in range(256))
 
@@ -61,7 +62,7 @@ def _blanked(text: str) -> str:
 
 
 # One indexed shape: (characters before the first token, -length, must the value end at a token
-# boundary?). Sorted, so for each lead the longest comes first.
+# boundary?).
 _Shape = tuple[int, int, bool]
 # A value found: (start, -length, 0 for exact or 1 for folded, placeholder); sorted, the first
 # at each start is the one that wins there.
@@ -88,9 +89,8 @@ class _Index:
             return
         shape = (first.start(), -len(value), is_token_char(value[-1]))
         shapes = self.by_first_token.setdefault(first.group(), [])
-        position = bisect.bisect_left(shapes, shape)
-        if position == len(shapes) or shapes[position] != shape:
-            shapes.insert(position, shape)
+        if shape not in shapes:
+            shapes.append(shape)
 
     def collect(self, haystack: str, blanks: str, tokens: list[str], rank: int, out: list[_Match]) -> None:
         """Append a match (start, -length, rank, placeholder) for each value found in `haystack`
@@ -108,20 +108,14 @@ class _Index:
             at = blanks.find(token, at)
             while (at and blanks[at - 1] != _BLANK) or (at + width < size and blanks[at + width] != _BLANK):
                 at = blanks.find(token, at + 1)
-            matched_lead = -1
             for lead, negative_length, needs_boundary in by_first_token[token]:
-                if lead == matched_lead:
-                    continue  # a longer value with this lead already matched here
                 start = at - lead
                 end = start - negative_length
-                if start < 0 or end > size:
-                    continue
-                if needs_boundary and end < size and blanks[end] != _BLANK:
+                if start < 0 or end > size or (needs_boundary and end < size and blanks[end] != _BLANK):
                     continue
                 placeholder = placeholders.get(haystack[start:end])
                 if placeholder is not None:
                     out.append((start, negative_length, rank, placeholder))
-                    matched_lead = lead
             at += width
         for value in self.tokenless:
             placeholder = placeholders.get(value)
@@ -161,7 +155,7 @@ class KnownValues:
         if not exact.placeholders and not folded.placeholders:
             return text
         blanks = _blanked(text)
-        tokens = blanks.split(_BLANK)
+        tokens = blanks.split()  # blanks hold token characters and spaces only
         check_folded = folded.placeholders and "@" in text  # only e-mail addresses are folded
         if exact.by_first_token.keys().isdisjoint(tokens) and not exact.tokenless and not check_folded:
             return text  # most texts: no known value starts here
@@ -169,7 +163,7 @@ class KnownValues:
         exact.collect(text, blanks, tokens, 0, matches)
         if check_folded:
             folded_blanks = fold(blanks)
-            folded.collect(fold(text), folded_blanks, folded_blanks.split(_BLANK), 1, matches)
+            folded.collect(fold(text), folded_blanks, folded_blanks.split(), 1, matches)
         if not matches:
             return text
         matches.sort()
