@@ -78,6 +78,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("trim_test", "trim_test.csv", "mapping-trim_test.json"),
         Dataset("mv_text", "mv_text.csv", "mapping-mv_text.json"),
         Dataset("conv_from_keyword", "conv_from_keyword.csv", "mapping-conv_from_keyword.json"),
+        Dataset("base_conversion", "base_conversion.csv", "mapping-base_conversion.json"),
         # Empty indices (`.noData()` upstream): only their mappings matter to the tests.
         Dataset("firewall_logs", None, "mapping-firewall_logs.json"),
         Dataset("threat_list", None, "mapping-threat_list.json", "lookup-settings.json"),
