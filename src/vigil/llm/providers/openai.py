@@ -10,7 +10,7 @@ from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-from openai import AsyncStream
+from openai import AsyncOpenAI, AsyncStream
 from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import (
@@ -29,8 +29,9 @@ from pydantic_ai.settings import ModelSettings
 from vigil.errors import BadRequest
 from vigil.llm.config import LlmSettings
 from vigil.llm.providers._common import extra_headers, model_name, optional_str, required_str
-from vigil.llm.providers.openai_client import PlainJsonAzureOpenAI, PlainJsonOpenAI
-from vigil.llm.providers.openai_stream import ChatCompletionsStream
+from vigil.llm.providers.openai_client import PlainJsonAzureOpenAI, PlainJsonOpenAI, raw_streams
+from vigil.llm.providers.openai_stream import ChatCompletionsStream, httpx2_chunks
+from vigil.llm.providers.openai_transport import ChatStreamTransport, OpenedStream
 
 CONNECTOR = ".gen-ai"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1/chat/completions"
@@ -87,12 +88,23 @@ _SDK_READER_SETTINGS = frozenset(
 
 
 class ChatCompletionsModel(OpenAIChatModel):
-    """pydantic-ai's Chat Completions model, reading streams with Vigil's lean reader.
+    """pydantic-ai's Chat Completions model, with a leaner way to receive streams.
 
-    Requests are built and sent exactly as pydantic-ai does (same body, the SDK's retries with
-    backoff, timeouts, error mapping, Azure's URL and content filter); only the streamed body is
-    parsed by `ChatCompletionsStream` instead of the SDK's per-chunk objects.
+    Requests are built as pydantic-ai builds them (same body; the SDK's URL, headers, retries
+    with backoff, error types, Azure's content filter). A streamed answer is then received over
+    aiohttp (`ChatStreamTransport`) and parsed by `ChatCompletionsStream`, instead of the SDK's
+    httpx2 stream of per-chunk objects.
     """
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        provider: OpenAIProvider | AzureProvider,
+        transport: ChatStreamTransport | None = None,
+    ) -> None:
+        super().__init__(model_name, provider=provider)
+        self.transport = transport
 
     @asynccontextmanager
     async def request_stream(
@@ -109,24 +121,29 @@ class ChatCompletionsModel(OpenAIChatModel):
         check_allow_model_requests()
         model_settings, model_request_parameters = self.prepare_request(model_settings, model_request_parameters)
         settings = cast(OpenAIChatModelSettings, model_settings or {})
-        opened = await self._completions_create(messages, True, settings, model_request_parameters)
+        with raw_streams(self.transport):
+            opened = await self._completions_create(messages, True, settings, model_request_parameters)
         if isinstance(opened, ModelResponse):  # Azure's content filter refused the prompt
             yield CompletedStreamedResponse(
                 opened, model_request_parameters=model_request_parameters, replay_events=True
             )
             return
-        # The SDK's stream object is never iterated: its HTTP response is read directly.
-        assert isinstance(opened, AsyncStream)
-        http_response = opened.response
+        if isinstance(opened, OpenedStream):
+            body, close, request = opened.chunks(), opened.aclose, opened.request
+        else:
+            # A body the SDK sent itself (files, images): its stream object is never iterated,
+            # its HTTP response is read directly.
+            assert isinstance(opened, AsyncStream)
+            body, close, request = httpx2_chunks(opened.response), opened.response.aclose, opened.response.request
         profile = self.profile
         stream = ChatCompletionsStream(
             model_request_parameters=model_request_parameters,
             _model_name=self.model_name,
             _provider_name=self._provider.name,
             _provider_url=self._provider.base_url,
-            _body=http_response.aiter_bytes(),
-            _close=http_response.aclose,
-            _error_request=http_response.request,
+            _body=body,
+            _close=close,
+            _error_request=request,
             _model_id_namespace=self._provider.model_id_namespace,
             _thinking_tags=profile.get("thinking_tags", DEFAULT_THINKING_TAGS),
             _ignore_leading_whitespace=profile.get("ignore_streamed_leading_whitespace", False),
@@ -136,11 +153,16 @@ class ChatCompletionsModel(OpenAIChatModel):
         try:
             yield stream
         finally:
-            await http_response.aclose()
+            await close()
 
 
 def _timeout(settings: LlmSettings) -> httpx2.Timeout:
     return httpx2.Timeout(settings.request_timeout_seconds, connect=settings.connect_timeout_seconds)
+
+
+def _transport(client: AsyncOpenAI, settings: LlmSettings) -> ChatStreamTransport:
+    # The same limits as the SDK client's: connect, and the longest wait for the next bytes.
+    return ChatStreamTransport(client, settings.connect_timeout_seconds, settings.request_timeout_seconds)
 
 
 def build(
@@ -169,7 +191,9 @@ def build(
         )
         # The deployment in the URL picks the model; the body's `model` is informational on Azure.
         name = (model_override or "").strip() or optional_str(config, "defaultModel") or target.deployment
-        return ChatCompletionsModel(name, provider=AzureProvider(openai_client=azure_client))
+        return ChatCompletionsModel(
+            name, provider=AzureProvider(openai_client=azure_client), transport=_transport(azure_client, settings)
+        )
     if provider not in ("OpenAI", "Other"):
         raise BadRequest(
             f"config [apiProvider] of a {CONNECTOR} connector must be OpenAI, Azure OpenAI or Other, got [{provider}]"
@@ -190,4 +214,6 @@ def build(
         default_headers=headers or None,
     )
     name = model_name(config, model_override, connector=CONNECTOR)
-    return ChatCompletionsModel(name, provider=OpenAIProvider(openai_client=client))
+    return ChatCompletionsModel(
+        name, provider=OpenAIProvider(openai_client=client), transport=_transport(client, settings)
+    )

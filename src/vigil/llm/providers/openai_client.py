@@ -11,7 +11,9 @@ URL and the parsing of the response are the SDK's in both cases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from typing import Any
 
@@ -24,8 +26,24 @@ from openai.resources.chat import AsyncChat
 from openai.resources.chat.completions import AsyncCompletions
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from vigil.llm.providers.openai_transport import ChatStreamTransport
+
 # `create` arguments that are request options, not body fields.
 _REQUEST_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
+
+# Set while Vigil's own stream reader asks for a stream: `create` then returns the raw
+# `OpenedStream` of this transport instead of the SDK's `AsyncStream` (which pydantic-ai's reader
+# needs when it reads the stream itself).
+_RAW_STREAMS: ContextVar[ChatStreamTransport | None] = ContextVar("vigil_raw_streams", default=None)
+
+
+@contextmanager
+def raw_streams(transport: ChatStreamTransport | None) -> Iterator[None]:
+    token = _RAW_STREAMS.set(transport)
+    try:
+        yield
+    finally:
+        _RAW_STREAMS.reset(token)
 
 
 def _is_plain_text(messages: Any) -> bool:
@@ -60,6 +78,15 @@ class PlainJsonCompletions(AsyncCompletions):
             content = orjson.dumps(body)
         except TypeError:
             return await super().create(**params, **options)
+        transport = _RAW_STREAMS.get()
+        if (
+            transport is not None
+            and body.get("stream")
+            and not options.get("extra_query")
+            and not is_given(options.get("timeout", not_given))
+            and transport.supports()
+        ):
+            return await transport.open(content, options.get("extra_headers"))
         return await self._post(
             "/chat/completions",
             content=content,  # already JSON

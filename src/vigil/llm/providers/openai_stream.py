@@ -42,6 +42,17 @@ REASONING_FIELDS = ("reasoning", "reasoning_content")
 DONE = b"[DONE]"
 
 
+async def httpx2_chunks(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """An httpx2 response body, with transport failures raised as the SDK raises them mid-stream."""
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    except httpx2.TimeoutException as exc:
+        raise APITimeoutError(request=response.request) from exc
+    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:
+        raise APIConnectionError(request=response.request) from exc
+
+
 class SSEDecoder:
     """Server-sent events to the `data` of each complete event (text/event-stream framing: lines
     ending in LF, CRLF or CR; a blank line ends an event; several `data:` lines join with LF)."""
@@ -83,7 +94,7 @@ class ChatCompletionsStream(StreamedResponse):
     _model_name: str
     _provider_name: str
     _provider_url: str
-    _body: AsyncIterator[bytes]
+    _body: AsyncIterator[bytes]  # raising the SDK's errors (APITimeoutError, APIConnectionError)
     _close: Callable[[], Awaitable[None]]
     _error_request: Any = None  # the httpx request, for the SDK's APIError
     _model_id_namespace: str = "openai"
@@ -106,20 +117,10 @@ class ChatCompletionsStream(StreamedResponse):
             async for event in self._events():
                 yield event
 
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        """The body, with transport failures raised as the SDK raises them mid-stream."""
-        try:
-            async for chunk in self._body:
-                yield chunk
-        except httpx2.TimeoutException as exc:
-            raise APITimeoutError(request=self._error_request) from exc
-        except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:
-            raise APIConnectionError(request=self._error_request) from exc
-
     async def _events(self) -> AsyncIterator[ModelResponseStreamEvent]:
         decoder = SSEDecoder()
         received = False
-        async for chunk in self._chunks():
+        async for chunk in self._body:
             events = decoder.feed(chunk)
             if not events:
                 continue
