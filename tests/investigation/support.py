@@ -1,5 +1,5 @@
-"""Tool contexts over real parts: an in-memory data store, the turn's real anonymization with
-Kibana's default field rules, a real (throwaway) database."""
+"""Tool contexts over real parts: an in-memory data store (read as the embedded data source), the
+turn's real anonymization with Kibana's default field rules, a real (throwaway) database."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from vigil.anonymization.fields.defaults import DEFAULT_FIELDS
 from vigil.auth.principal import Principal
 from vigil.chat.redaction import TurnRedactor, policy_from_rules
 from vigil.dataplane.store import DataStore, WriteOp
+from vigil.datasource import EmbeddedDataSource
 from vigil.db.engine import Database
 from vigil.demo.documents import iso
 from vigil.settings import Settings
@@ -55,7 +56,7 @@ def tool_context(
         None,
         Database(configured),
         configured,
-        data_store=store,
+        data_source=EmbeddedDataSource(store) if store is not None else None,
         privacy=privacy if privacy is not None else redactor(),
         ask_model=ask_model,
         alerts_to_analyze=alerts_to_analyze,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.investigation.support import NO_DATA, ago, alert, store_with, tool_context
+from vigil.datasource import EmbeddedDataSource
 from vigil.errors import BadRequest, Forbidden
 from vigil.investigation.access import may_read, readable_indices
 from vigil.investigation.esql_runner import rows_of, run_authorized
@@ -45,7 +46,7 @@ def store():
 
 
 def test_readable_indices_of_a_space(store) -> None:
-    names = [info.name for info in readable_indices(store.catalog, "default")]
+    names = [info.name for info in readable_indices(EmbeddedDataSource(store), "default")]
     assert names == ["logs-app-default", ".alerts-security.alerts-default"]
 
 
@@ -53,7 +54,7 @@ def test_queries_reach_only_what_the_caller_may_read(tmp_path: Path, store) -> N
     context = tool_context(tmp_path, store)
 
     def run(query: str):
-        return asyncio.run(run_authorized(context, store, query))
+        return asyncio.run(run_authorized(context, EmbeddedDataSource(store), query))
 
     assert rows_of(run("FROM .alerts-security.alerts-default | KEEP kibana.alert.rule.name")) == [
         {"kibana.alert.rule.name": "Mine"}
@@ -72,4 +73,5 @@ def test_queries_reach_only_what_the_caller_may_read(tmp_path: Path, store) -> N
     with pytest.raises(BadRequest):
         run("FROM logs-app-default | ENRICH hosts ON message")
     with pytest.raises(Forbidden):
-        asyncio.run(run_authorized(tool_context(tmp_path, store, principal=NO_DATA), store, "FROM logs-app-default"))
+        context = tool_context(tmp_path, store, principal=NO_DATA)
+        asyncio.run(run_authorized(context, EmbeddedDataSource(store), "FROM logs-app-default"))

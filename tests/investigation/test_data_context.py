@@ -7,6 +7,7 @@ import pytest
 from tests.investigation.support import KIBANA_DEFAULT_RULES
 from vigil.chat.redaction import policy_from_rules
 from vigil.dataplane.store import DataStore, WriteOp
+from vigil.datasource import EmbeddedDataSource
 from vigil.demo.dataset import generate
 from vigil.demo.loader import DEMO_FIELD_RULES
 from vigil.investigation.access import readable_indices
@@ -37,16 +38,17 @@ def demo_store():
     ],
 )
 def test_the_most_relevant_index_comes_first(demo_store, question: str, best: str) -> None:
-    indices = readable_indices(demo_store.catalog, "default")
-    described = describe_indices(demo_store, indices, question, POLICY)
+    source = EmbeddedDataSource(demo_store)
+    described = describe_indices(source, readable_indices(source, "default"), question, POLICY)
     assert described[0].info.name == best
     assert len(described) <= 3 and all(len(item.fields) <= MAX_FIELDS_PER_INDEX for item in described)
 
 
 def test_the_context_names_fields_types_and_values(demo_store) -> None:
-    indices = readable_indices(demo_store.catalog, "default")
+    source = EmbeddedDataSource(demo_store)
+    indices = readable_indices(source, "default")
     question = "error count for the checkout service per hour"
-    text = render_context(indices, describe_indices(demo_store, indices, question, POLICY))
+    text = render_context(indices, describe_indices(source, indices, question, POLICY))
     assert text.startswith("Indices you may query:\n- .alerts-observability.apm.alerts-default")
     services = text.split("Fields of logs-services-default", 1)[1]
     assert "- @timestamp date" in services

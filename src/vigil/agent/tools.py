@@ -21,7 +21,7 @@ from vigil.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from vigil.dataplane.store import DataStore
+    from vigil.datasource import DataSource
 
 
 class ToolPrivacy(Protocol):
@@ -52,8 +52,9 @@ class ToolContext:
     database: Database
     settings: Settings
     references: ReferenceStore = field(default_factory=ReferenceStore)
-    # The data plane (indices and ES|QL); None where a server has none (some unit tests).
-    data_store: DataStore | None = None
+    # Where data is read (indices, fields, ES|QL): the embedded store or a cluster
+    # (docs/datasource.md); None where a server has none (some unit tests).
+    data_source: DataSource | None = None
     # None: tools that return data refuse to run, rather than return it un-anonymized.
     privacy: ToolPrivacy | None = None
     # Set by the agent runner for the turn's model.

@@ -36,7 +36,7 @@ from vigil.conversations import schemas as conversation_schemas
 from vigil.conversations import service as conversations
 from vigil.conversations.models import ConversationMessage
 from vigil.conversations.service import DEFAULT_TITLE, MessageExtras
-from vigil.dataplane.store import DataStore
+from vigil.datasource import DataSource
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
 from vigil.errors import BadRequest
@@ -123,7 +123,7 @@ class ChatEngine:
         tools: ToolRegistry,
         resolve_model: ModelResolver,
         resolve_system_prompt: SystemPromptResolver,
-        data_store: DataStore | None = None,
+        data_source: DataSource | None = None,
         knowledge: KnowledgeBase | None = None,
     ) -> None:
         self.database = database
@@ -131,7 +131,7 @@ class ChatEngine:
         self.tools = tools
         self.resolve_model = resolve_model
         self.resolve_system_prompt = resolve_system_prompt
-        self.data_store = data_store
+        self.data_source = data_source
         self.knowledge = knowledge
         self._background: set[asyncio.Task[None]] = set()
 
@@ -279,7 +279,7 @@ class ChatEngine:
             conversation_id=prepared.conversation_id,
             database=self.database,
             settings=self.settings,
-            data_store=self.data_store,
+            data_source=self.data_source,
             privacy=prepared.redactor,
             alerts_to_analyze=prepared.alerts_to_analyze,
             references=prepared.references,

@@ -10,7 +10,7 @@ from vigil.agent.tools import ToolRegistry
 from vigil.chat.engine import ChatEngine, ModelResolver, ResolvedModel
 from vigil.connectors import service as connectors
 from vigil.crypto import SecretBox
-from vigil.dataplane.store import DataStore
+from vigil.datasource import DataSource
 from vigil.db.engine import Database
 from vigil.investigation.index_entries import index_entry_tools
 from vigil.investigation.tools import INVESTIGATION_TOOLS
@@ -69,7 +69,7 @@ def build_chat_engine(
     settings: Settings,
     secret_box: SecretBox,
     models: ModelCache,
-    data_store: DataStore | None = None,
+    data_source: DataSource | None = None,
     knowledge_base: KnowledgeBase | None = None,
 ) -> ChatEngine:
     return ChatEngine(
@@ -78,6 +78,6 @@ def build_chat_engine(
         tools=default_tool_registry(knowledge_base),
         resolve_model=connector_model_resolver(settings, secret_box, models),
         resolve_system_prompt=resolve_system_prompt,
-        data_store=data_store,
+        data_source=data_source,
         knowledge=knowledge_base,
     )

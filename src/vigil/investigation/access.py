@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from vigil.auth.principal import Principal
-from vigil.dataplane.catalog import Catalog, IndexInfo
+from vigil.datasource import DataIndex, DataSource
 from vigil.errors import Forbidden
 
 
@@ -51,7 +51,7 @@ def require_data_read(principal: Principal) -> None:
         )
 
 
-def check_indices(principal: Principal, space_id: str, indices: Iterable[IndexInfo]) -> None:
+def check_indices(principal: Principal, space_id: str, indices: Iterable[DataIndex]) -> None:
     """Raises Forbidden naming the indices the caller may not read in this space."""
     require_data_read(principal)
     denied = sorted({info.name for info in indices if not may_read(info.name, space_id)})
@@ -63,7 +63,7 @@ def check_indices(principal: Principal, space_id: str, indices: Iterable[IndexIn
         )
 
 
-def readable_indices(catalog: Catalog, space_id: str) -> list[IndexInfo]:
+def readable_indices(source: DataSource, space_id: str) -> list[DataIndex]:
     """Every index the assistant may read in the space, ordinary ones first."""
     expression = f"*,{security_alerts_index(space_id)}*,{observability_alerts_pattern(space_id)}"
-    return [info for info in catalog.resolve(expression) if may_read(info.name, space_id)]
+    return [info for info in source.resolve(expression) if may_read(info.name, space_id)]

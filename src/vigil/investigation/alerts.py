@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from anyio import to_thread
 from pydantic import BaseModel, Field
 
 from vigil.agent.tools import AssistantTool, ToolContext
-from vigil.dataplane.catalog import IndexInfo
-from vigil.dataplane.store import DataStore
+from vigil.datasource import DataIndex, DataSource
 from vigil.esql.printer import name as field_name
 from vigil.investigation.access import (
     may_read,
@@ -49,12 +49,12 @@ _LEADING = (
 )
 
 
-def alert_indices(store: DataStore, space_id: str, source: AlertSource) -> list[IndexInfo]:
+def alert_indices(data: DataSource, space_id: str, source: AlertSource) -> list[DataIndex]:
     pattern = security_alerts_index(space_id) + "*" if source == "security" else observability_alerts_pattern(space_id)
-    return [info for info in store.catalog.resolve(pattern) if may_read(info.name, space_id)]
+    return [info for info in data.resolve(pattern) if may_read(info.name, space_id)]
 
 
-def _fields(indices: Sequence[IndexInfo]) -> set[str]:
+def _fields(indices: Sequence[DataIndex]) -> set[str]:
     return {name for info in indices for name in info.fields}
 
 
@@ -73,7 +73,7 @@ def _ordered(fields: set[str]) -> list[str]:
     return [f for f in _LEADING if f in fields] + sorted(fields - set(_LEADING))
 
 
-def open_alerts_query(indices: Sequence[IndexInfo], keep: Sequence[str], size: int, hours: int) -> str:
+def open_alerts_query(indices: Sequence[DataIndex], keep: Sequence[str], size: int, hours: int) -> str:
     fields = _fields(indices)
     conditions = [
         'kibana.alert.workflow_status IN ("open", "acknowledged")',
@@ -108,7 +108,7 @@ class OpenAlertsArgs(BaseModel):
 async def open_and_acknowledged_alerts(context: ToolContext, args: OpenAlertsArgs) -> str:
     parts = require_parts(context)
     require_data_read(context.principal)
-    indices = alert_indices(parts.store, context.space_id, args.source)
+    indices = await to_thread.run_sync(alert_indices, parts.source, context.space_id, args.source)
     if not indices:
         return f"There is no {args.source} alert index in this space yet, so there are no alerts to analyze."
     policy = parts.privacy.policy
@@ -116,7 +116,7 @@ async def open_and_acknowledged_alerts(context: ToolContext, args: OpenAlertsArg
     size = min(args.size or context.alerts_to_analyze, context.alerts_to_analyze, MAX_ALERTS_TO_ANALYZE)
     if "@timestamp" not in _fields(indices) or "kibana.alert.workflow_status" not in _fields(indices):
         return "The alert indices of this space have no alerts with @timestamp and a workflow status yet."
-    result = await run_authorized(context, parts.store, open_alerts_query(indices, keep, size, ALERT_WINDOW_HOURS))
+    result = await run_authorized(context, parts.source, open_alerts_query(indices, keep, size, ALERT_WINDOW_HOURS))
     rows = rows_of(result)
     if not rows:
         return f"No open or acknowledged {args.source} alerts in the last {ALERT_WINDOW_HOURS} hours."
@@ -165,7 +165,7 @@ class AlertCountsArgs(BaseModel):
 async def alert_counts(context: ToolContext, args: AlertCountsArgs) -> str:
     parts = require_parts(context)
     require_data_read(context.principal)
-    indices = alert_indices(parts.store, context.space_id, args.source)
+    indices = await to_thread.run_sync(alert_indices, parts.source, context.space_id, args.source)
     fields = _fields(indices)
     if not indices or "@timestamp" not in fields:
         return f"There is no {args.source} alert index in this space yet."
@@ -175,7 +175,7 @@ async def alert_counts(context: ToolContext, args: AlertCountsArgs) -> str:
         f" | WHERE @timestamp >= NOW() - {args.hours} hours"
         f" | STATS count = COUNT(*)" + (f" BY {', '.join(groups)}" if groups else "")
     )
-    rows = rows_of(await run_authorized(context, parts.store, query))
+    rows = rows_of(await run_authorized(context, parts.source, query))
     # Severity and status are allowed by Kibana's default rules; whatever the rules say wins.
     shown = parts.privacy.anonymize_documents([{g: row.get(g) for g in groups} for row in rows])
     lines = [{**document, "count": row["count"]} for row, document in zip(rows, shown, strict=True)]

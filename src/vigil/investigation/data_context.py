@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vigil.anonymization import FieldPolicy
-from vigil.dataplane.catalog import FieldInfo, IndexInfo
-from vigil.dataplane.store import DataStore
+from vigil.datasource import DataField, DataIndex, DataSource
 
 MAX_INDICES_DETAILED = 3
 MAX_FIELDS_PER_INDEX = 30
@@ -110,54 +109,34 @@ def _name_words(name: str) -> set[str]:
 
 @dataclass
 class FieldFacts:
-    info: FieldInfo
+    info: DataField
     values: list[str] = field(default_factory=list)  # most frequent first; empty if not a category
     matched: set[str] = field(default_factory=set)  # question words among its values
 
 
 @dataclass
 class IndexFacts:
-    info: IndexInfo
+    info: DataIndex
     score: float
     fields: list[FieldFacts]
     hidden_fields: int
 
 
-def _quoted(info: IndexInfo, name: str) -> str:
-    return '"' + info.fields[name].column.replace('"', '""') + '"'
-
-
-def _category_values(store: DataStore, info: IndexInfo, names: list[str]) -> dict[str, list[str]]:
-    """The values of the small keyword fields (two scans of the index, whatever its width)."""
+def _category_values(source: DataSource, info: DataIndex, names: list[str]) -> dict[str, list[str]]:
+    """The values of the small keyword fields (two passes over the index, whatever its width)."""
     if not names:
         return {}
-    with store.reader() as cursor:
-        distinct = cursor.execute(
-            "SELECT "
-            + ", ".join(f"approx_count_distinct({_quoted(info, n)})" for n in names)
-            + f" FROM {info.relation}"
-        ).fetchone()
-        small = [n for n, count in zip(names, distinct or (), strict=False) if 0 < (count or 0) <= MAX_CATEGORY_VALUES]
-        if not small:
-            return {}
-        lists = cursor.execute(
-            "SELECT " + ", ".join(f"list(DISTINCT {_quoted(info, n)})" for n in small) + f" FROM {info.relation}"
-        ).fetchone()
-    found: dict[str, list[str]] = {}
-    for name, values in zip(small, lists or (), strict=False):
-        texts = sorted(str(v) for v in values or () if v is not None)
-        if 0 < len(texts) <= MAX_CATEGORY_VALUES and all(len(t) <= MAX_VALUE_LENGTH for t in texts):
-            found[name] = texts
-    return found
+    found = source.category_values(info.name, names, MAX_CATEGORY_VALUES)
+    return {name: texts for name, texts in found.items() if all(len(t) <= MAX_VALUE_LENGTH for t in texts)}
 
 
 def describe_indices(
-    store: DataStore, indices: list[IndexInfo], question: str, policy: FieldPolicy
+    source: DataSource, indices: list[DataIndex], question: str, policy: FieldPolicy
 ) -> list[IndexFacts]:
     """The indices ranked for the question, the first few with their relevant fields."""
     wanted = question_words(question)
     about_alerts = bool(wanted & _ALERT_WORDS)
-    scored: list[tuple[float, IndexInfo]] = []
+    scored: list[tuple[float, DataIndex]] = []
     for info in indices:
         name_hits = len(wanted & _name_words(info.name))
         field_share = sum(1 for name in info.fields if wanted & _name_words(name)) / max(len(info.fields), 1)
@@ -171,7 +150,7 @@ def describe_indices(
     facts: list[IndexFacts] = []
     for score, info in scored[: MAX_INDICES_DETAILED * 2]:
         keywords = [n for n, f in info.fields.items() if f.es_type == "keyword" and not f.multi_valued]
-        values = _category_values(store, info, keywords)
+        values = _category_values(source, info, keywords)
         field_facts = {}
         mentioned: set[str] = set()
         for name, field_info in info.fields.items():
@@ -211,7 +190,7 @@ def _pick_fields(facts: Mapping[str, FieldFacts], wanted: set[str], policy: Fiel
     return sorted(chosen, key=lambda f: f.info.name)
 
 
-def render_context(all_indices: list[IndexInfo], detailed: list[IndexFacts]) -> str:
+def render_context(all_indices: list[DataIndex], detailed: list[IndexFacts]) -> str:
     lines = ["Indices you may query:"]
     lines.extend(f"- {info.name}" for info in sorted(all_indices, key=lambda i: i.name))
     for item in detailed:

@@ -1,5 +1,5 @@
-"""Running ES|QL for a tool: off the event loop, on the turn's data store, with the caller's
-index rights checked against what the query reads before it runs."""
+"""Running ES|QL for a tool: off the event loop, on the turn's data source (the embedded store or
+a cluster), with the caller's index rights checked against what the query reads before it runs."""
 
 from __future__ import annotations
 
@@ -9,27 +9,27 @@ from typing import Any
 from anyio import to_thread
 
 from vigil.agent.tools import ToolContext, ToolPrivacy
-from vigil.dataplane.store import DataStore
+from vigil.datasource import DataSource
 from vigil.errors import BadRequest, ServiceUnavailable
 from vigil.esql import ast
-from vigil.esql.executor import EsqlResult, run_esql
+from vigil.esql.executor import EsqlResult
 from vigil.esql.parser import parse
 from vigil.investigation.access import check_indices
 
 
 @dataclass(frozen=True)
 class Parts:
-    store: DataStore
+    source: DataSource
     privacy: ToolPrivacy
 
 
 def require_parts(context: ToolContext) -> Parts:
-    """The data store and the turn's anonymization; a tool without both must not run."""
-    if context.data_store is None:
-        raise ServiceUnavailable("no data store is configured on this server")
+    """The data source and the turn's anonymization; a tool without both must not run."""
+    if context.data_source is None:
+        raise ServiceUnavailable("no data source is configured on this server")
     if context.privacy is None:
         raise ServiceUnavailable("anonymization is not set up for this turn; data tools are disabled")
-    return Parts(context.data_store, context.privacy)
+    return Parts(context.data_source, context.privacy)
 
 
 def sources_of(query: ast.Query) -> list[ast.IndexPattern]:
@@ -39,7 +39,7 @@ def sources_of(query: ast.Query) -> list[ast.IndexPattern]:
     return sources
 
 
-def authorize(context: ToolContext, store: DataStore, query: ast.Query) -> None:
+def authorize(context: ToolContext, data: DataSource, query: ast.Query) -> None:
     """Raises unless the caller may read every index the query names (resolved now, so a
     wildcard that reaches another space's alerts is refused, not silently narrowed)."""
     sources = sources_of(query)
@@ -48,13 +48,13 @@ def authorize(context: ToolContext, store: DataStore, query: ast.Query) -> None:
     if any(isinstance(command, ast.Enrich) for command in query.commands):
         raise BadRequest("ENRICH is not available to the assistant")
     for source in sources:
-        check_indices(context.principal, context.space_id, store.catalog.resolve(source.index))
+        check_indices(context.principal, context.space_id, data.resolve(source.index))
 
 
-async def run_authorized(context: ToolContext, store: DataStore, text: str, params: Any = None) -> EsqlResult:
+async def run_authorized(context: ToolContext, source: DataSource, text: str, params: Any = None) -> EsqlResult:
     query = parse(text)
-    authorize(context, store, query)
-    return await to_thread.run_sync(run_esql, store, text, params)
+    await to_thread.run_sync(authorize, context, source, query)  # resolving may ask the cluster
+    return await to_thread.run_sync(source.esql, text, params)
 
 
 def rows_of(result: EsqlResult) -> list[dict[str, Any]]:

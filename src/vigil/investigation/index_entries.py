@@ -91,7 +91,7 @@ def _tool_for(entry: KnowledgeBaseEntry) -> AssistantTool:
         query = search_query(entry, args.query, filters)
         if query is None:
             return "The query has no word to search for."
-        result = await run_authorized(context, parts.store, query)
+        result = await run_authorized(context, parts.source, query)
         if not result.values:
             return f"No document of {entry.index_name} matches."
         visible = visible_rows(parts, query, result, MAX_HITS, omit=("_id",))

@@ -123,7 +123,7 @@ async def obtain_result(
                 outcome.attempts.append(Attempt(reply.strip()[:300], "the answer contains no ES|QL query"))
                 continue
         try:
-            result = await run_authorized(context, parts.store, query)
+            result = await run_authorized(context, parts.source, query)
         except (VigilError, ValueError) as exc:  # parsing, verification, rights, missing index
             outcome.attempts.append(Attempt(query, str(exc)))
             query = None
@@ -138,8 +138,8 @@ async def obtain_result(
 
 
 def _data_context(context: ToolContext, parts: Parts, question: str) -> str:
-    indices = readable_indices(parts.store.catalog, context.space_id)
-    return render_context(indices, describe_indices(parts.store, indices, question, parts.privacy.policy))
+    indices = readable_indices(parts.source, context.space_id)
+    return render_context(indices, describe_indices(parts.source, indices, question, parts.privacy.policy))
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings,
             app.state.secret_box,
             app.state.model_cache,
-            app.state.data_store,
+            app.state.data_source,
             knowledge_base=app.state.knowledge_base,
         )
         created = ensure_first_superuser(database, settings)
