@@ -18,7 +18,7 @@ from typing import Any
 
 from vigil.dataplane.catalog import Catalog, IndexInfo
 from vigil.dataplane.errors import IndexNotFoundError
-from vigil.dataplane.types import duckdb_type
+from vigil.dataplane.types import SUPPORTED_TYPES, duckdb_type
 from vigil.esql import ast, constants
 from vigil.esql import types as t
 from vigil.esql.errors import EsqlVerificationError
@@ -226,7 +226,7 @@ class _Verifier:
                 step.extra_nulls.append((alias, "VARCHAR"))
                 self.schema.append(Column(name, t.UNSUPPORTED, False, alias))
                 continue
-            sql_type = duckdb_type(raw, mv) if raw in _DUCK_TYPES else type_.sql + ("[]" if mv else "")
+            sql_type = duckdb_type(raw, mv) if raw in SUPPORTED_TYPES else type_.sql + ("[]" if mv else "")
             columns: dict[str, str | None] = {}
             for index, f in mapped.items():
                 if f is None:
@@ -941,8 +941,7 @@ class _Verifier:
             return item
         raise self.fail(
             item,
-            f"{_in_ordinal(item)}argument of [{src}] must be [{value.type.name}], found value [{item.source}] type "
-            f"[{item.type.name}]",
+            f"argument of [{src}] must be [{value.type.name}], found value [{item.source}] type [{item.type.name}]",
         )
 
     def expr_IsNull(self, node: ast.IsNull) -> TExpr:
@@ -1006,30 +1005,6 @@ class _Verifier:
         field = self.expr(node.field)
         query = self.expr(node.query)
         return self.make(operators.MATCH, [field, query], node, self.source(node))
-
-
-_DUCK_TYPES = frozenset(
-    {
-        "keyword",
-        "text",
-        "match_only_text",
-        "wildcard",
-        "constant_keyword",
-        "ip",
-        "version",
-        "long",
-        "integer",
-        "short",
-        "byte",
-        "unsigned_long",
-        "double",
-        "float",
-        "half_float",
-        "scaled_float",
-        "boolean",
-        "date",
-    }
-)
 
 
 _NARROW_FLOATS = frozenset({"float", "half_float"})
@@ -1113,10 +1088,6 @@ def _temporal_target(text: str, types: frozenset[DataType]) -> DataType | None:
     if unit is not None and unit[1] in types:
         return unit[1]
     return None
-
-
-def _in_ordinal(item: TExpr) -> str:
-    return ""
 
 
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six")

@@ -14,7 +14,6 @@ from vigil.esql.functions.registry import (
     p,
     register,
     same_as_first,
-    sql_string,
 )
 from vigil.esql.ir import Call, TExpr
 
@@ -306,8 +305,6 @@ register(
         aggregate=True,
     )
 )
-
-_unused = sql_string
 
 
 def _emit_present(present: bool):  # type: ignore[no-untyped-def]

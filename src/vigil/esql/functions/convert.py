@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from vigil.esql import types as t
 from vigil.esql.functions.registry import ANY, Emit, Function, p, register
-from vigil.esql.ir import Call, TExpr
+from vigil.esql.ir import Call
 from vigil.esql.types import DataType
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
@@ -238,7 +238,3 @@ def _temporal_amount(name: str, target: DataType) -> None:
 
 _temporal_amount("to_dateperiod", t.DATE_PERIOD)
 _temporal_amount("to_timeduration", t.TIME_DURATION)
-
-
-def _unused(args: list[TExpr]) -> None:
-    return None

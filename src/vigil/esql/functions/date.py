@@ -7,7 +7,6 @@ Rounding does, calendar ones (week from Monday, month, quarter, year) with date_
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,8 +14,6 @@ from vigil.esql import types as t
 from vigil.esql.constants import parse_datetime
 from vigil.esql.functions.registry import (
     DATETIME,
-    INTEGRAL,
-    NUMERIC,
     STRING,
     Emit,
     Function,
@@ -594,5 +591,3 @@ register(
         "month_name", (p("date", DATETIME, "datetime"),), fixed(t.KEYWORD), lambda e, c: f"monthname({e.arg(c, 0)})"
     )
 )
-
-_unused = (calendar, INTEGRAL, NUMERIC)

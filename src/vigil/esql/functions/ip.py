@@ -70,6 +70,11 @@ def _emit_ip_prefix(e: Emit, call: Call) -> str:
     length = const_value(call.args[1])
     if not isinstance(length, int):
         return "NULL"
+    if not 0 <= length <= 32:
+        warn = e.warn(
+            call, f"java.lang.IllegalArgumentException: Prefix length v4 must be in range [0, 32], found {length}"
+        )
+        return f"(CASE WHEN {address} IS NOT NULL THEN {warn} END)"
     mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF if length > 0 else 0
     number = f"({ipv4_number(address)} & {mask})"
     octets = " || '.' || ".join(f"CAST(({number} >> {shift}) & 255 AS VARCHAR)" for shift in (24, 16, 8, 0))

@@ -15,7 +15,7 @@ from vigil.esql.functions.registry import (
     register,
     same_as_first,
 )
-from vigil.esql.ir import Call, TExpr
+from vigil.esql.ir import Call
 
 _NUM = p("number", NUMERIC, "numeric")
 _DOUBLE = fixed(t.DOUBLE)
@@ -187,10 +187,6 @@ def _emit_scalb(e: Emit, call: Call) -> str:
 
 
 register(Function("scalb", (p("d", NUMERIC, "numeric"), p("scaleFactor", INTEGRAL, "integer")), _DOUBLE, _emit_scalb))
-
-
-def _numeric_result(args: list[TExpr]) -> t.DataType:
-    return args[0].type
 
 
 def _emit_clamp(kind: str):  # type: ignore[no-untyped-def]
