@@ -161,7 +161,10 @@ def load_synthetic(database: Database, space: str, n: int, words: list[str], wei
 
 
 def time_queries(kb: KnowledgeBase, space: str, questions: Sequence[dict[str, str]], rounds: int) -> dict[str, Timings]:
+    """Wall-clock time of each query, and the CPU time the process spent on it (all threads): on a
+    machine shared with other work, CPU time shows the cost without the wait for a core."""
     timings = {mode: Timings(mode) for mode in MODES}
+    cpu = {mode: Timings(f"{mode} CPU") for mode in MODES}
     embed = Timings("query embedding alone")
     model = kb.models.get("vigil-minilm")
     for mode in MODES:  # warm up: loads the dense index, fills caches
@@ -169,13 +172,16 @@ def time_queries(kb: KnowledgeBase, space: str, questions: Sequence[dict[str, st
     for _ in range(rounds):
         for question in questions:
             for mode in MODES:
-                started = time.perf_counter_ns()
+                started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
                 kb.retrieve(READER, space, question["question"], mode=mode)  # type: ignore[arg-type]
                 timings[mode].add_ns(time.perf_counter_ns() - started)
+                cpu[mode].add_ns(time.process_time_ns() - started_cpu)
             started = time.perf_counter_ns()
             model.embed([question["question"]])
             embed.add_ns(time.perf_counter_ns() - started)
     timings["embed"] = embed
+    for mode in MODES:
+        timings[f"{mode}_cpu"] = cpu[mode]
     round_trip = Timings("SELECT 1 round trip")
     for _ in range(200):
         started = time.perf_counter_ns()
@@ -252,12 +258,17 @@ def run(database_url: str | None, scales: Sequence[int], rounds: int, markdown: 
         print(f"Query latency at {n} passages ({timings['hybrid'].n} queries per mode), milliseconds")
         print("| what | p50 | p95 | p99 |")
         print("|---|---|---|---|")
-        for key in ("lexical", "dense", "hybrid", "embed", "dense_alone", "select1"):
+        for key in ("lexical", "dense", "hybrid", *(f"{m}_cpu" for m in MODES), "embed", "dense_alone", "select1"):
             t = timings[key]
             label = f"retrieve, {key}" if key in MODES else t.name
+            if key.endswith("_cpu"):
+                label = f"retrieve, {t.name} time"
             print(f"| {label} | {t.p(50):.1f} | {t.p(95):.1f} | {t.p(99):.1f} |")
         target = "meets" if timings["hybrid"].p(95) < 50 else "does NOT meet"
-        print(f"hybrid p95 {timings['hybrid'].p(95):.1f} ms {target} the 50 ms target")
+        print(
+            f"hybrid p95 {timings['hybrid'].p(95):.1f} ms {target} the 50 ms target "
+            f"(CPU p95 {timings['hybrid_cpu'].p(95):.1f} ms; load average now {os.getloadavg()[0]:.1f})"
+        )
     print(f"load average at end: {os.getloadavg()}")
     database.dispose()
     del markdown
