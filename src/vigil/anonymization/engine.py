@@ -359,8 +359,11 @@ class Anonymizer:
         is` tests before any `isinstance` (an ABC check costs more than the rest): this is the
         hot loop."""
         entries = node.entries
-        for key, item in document.items():
+        for key in document:
             entry = entries.get(key) or node.entry(key)
+            if not entry[1] and entry[3] is None:
+                continue  # nothing of it is sent: its value is not even read
+            item = document[key]
             kind = type(item)
             if kind is str:
                 if not entry[1]:
