@@ -305,11 +305,22 @@ class StreamStep:
     timed_out: bool = False
     cpu_seconds: float = 0.0  # of the server streaming (Vigil, or the fake for direct steps)
     lines: int = 0  # content lines received: fewer than tokens when deltas were coalesced
+    # Steady state: from every stream having its first token to the first stream ending, when
+    # the server only forwards tokens (no turn is being set up): (time, server CPU) at each end.
+    steady_from: tuple[float, float] | None = None
+    steady_to: tuple[float, float] | None = None
+    steady_tokens: int = 0
 
     @property
     def cpu_us_per_token(self) -> float:
         tokens = sum(len(times) for times in self.streams)
         return self.cpu_seconds * 1e6 / tokens if tokens else float("nan")
+
+    @property
+    def steady_cpu_us_per_token(self) -> float:
+        if self.steady_from is None or self.steady_to is None or not self.steady_tokens:
+            return float("nan")
+        return (self.steady_to[1] - self.steady_from[1]) * 1e6 / self.steady_tokens
 
     def gap(self, q: float) -> float:
         return percentile(sorted(self.gaps_ms), q)
@@ -324,6 +335,9 @@ class StreamStep:
         if not self.streams:
             return
         all_open = max(times[0] for times in self.streams)
+        if self.steady_from is not None and self.steady_to is not None:
+            start, end = self.steady_from[0], self.steady_to[0]
+            self.steady_tokens = sum(start < t <= end for times in self.streams for t in times)
         for times in self.streams:
             pairs = list(itertools.pairwise(times))
             self.gaps_ms.extend((b - a) * 1000 for a, b in pairs)
@@ -354,11 +368,16 @@ async def stream_step(
     step = StreamStep(target, k)
     separator = b"\n\n" if sse else b"\n"
     open_now = 0
+    with_first_token = 0
+
+    def mark() -> tuple[float, float]:
+        return time.perf_counter(), server.cpu_seconds() if server else 0.0
+
     limits = httpx.Limits(max_connections=k + 10, max_keepalive_connections=k + 10)
     client_timeout = httpx.Timeout(timeout, connect=30)
 
     async def one(client: httpx.AsyncClient) -> None:
-        nonlocal open_now
+        nonlocal open_now, with_first_token
         started = time.perf_counter()
         times: list[float] = []
         buffer = b""
@@ -377,10 +396,16 @@ async def stream_step(
                         *lines, buffer = buffer.split(separator)
                         for line in lines:
                             if tokens := _tokens_in(line, sse):
+                                if not times:
+                                    with_first_token += 1
+                                    if with_first_token == k and step.steady_to is None:
+                                        step.steady_from = mark()
                                 step.lines += 1
                                 times.extend([now] * tokens)
                 finally:
                     open_now -= 1
+                    if step.steady_from is not None and step.steady_to is None:
+                        step.steady_to = mark()
         except (httpx.HTTPError, OSError) as exc:
             step.failures.append(f"{type(exc).__name__}: {exc}")
             return
@@ -434,7 +459,8 @@ def measure_streams(
                 f"  {k:>5} {name:<6} completed {step.completed}/{k} in {step.seconds:.1f} s, "
                 f"gap p95 {step.gap(95):.1f} ms, extra p95 {step.extra(95):+.1f} ms "
                 f"(all open: {step.steady_extra(95):+.1f} ms over {len(step.steady_gaps_ms)} gaps), "
-                f"{step.lines} lines, server CPU {step.cpu_seconds:.1f} s = {step.cpu_us_per_token:.0f} µs/token"
+                f"{step.lines} lines, server CPU {step.cpu_seconds:.1f} s = {step.cpu_us_per_token:.0f} µs/token, "
+                f"{step.steady_cpu_us_per_token:.0f} µs/token while only streaming"
                 + (f", {len(step.failures)} failures, e.g. {step.failures[0]}" if step.failures else ""),
                 highlight=False,
             )
@@ -446,6 +472,7 @@ def measure_streams(
 
 STREAM_HEADERS = ["K", "to", "completed", "max open", "TTFT p50", "TTFT p95", "gap p50", "gap p95", "gap p99"]
 STREAM_HEADERS += ["extra p95", "extra p95 all open", "x direct gap p95", "lines/token", "server µs/token"]
+STREAM_HEADERS += ["server µs/token streaming only"]
 STREAM_HEADERS += ["wall s", "verdict"]
 
 
@@ -474,6 +501,7 @@ def stream_table_rows(steps: list[StreamStep]) -> list[list[str]]:
                 ratio,
                 "" if nan else f"{s.lines / sum(len(t) for t in s.streams):.2f}",
                 "" if nan else f"{s.cpu_us_per_token:.0f}",
+                "" if s.steady_cpu_us_per_token != s.steady_cpu_us_per_token else f"{s.steady_cpu_us_per_token:.0f}",
                 f"{s.seconds:.1f}",
                 ("PASS" if s.passed else "FAIL") if s.target == "Vigil" else ("ok" if s.passed else "FAIL"),
             ]
