@@ -143,7 +143,9 @@ class ChatEngine:
             raise BadRequest("[request body]: messages: the last message must be the user's (role: user)")
         if not (last.content or last.data):
             raise BadRequest("[request body]: messages: the last message needs content or data")
-        with self.database.session() as session:
+        # A turn that stores nothing only reads: on SQLite a read-write session would take the
+        # write lock (BEGIN IMMEDIATE) and queue every concurrent turn behind it.
+        with self.database.session(readonly=not body.persist) as session:
             resolved = self.resolve_model(session, space_id, body.connectorId, body.model)
             if body.conversationId:
                 return self._continue(session, principal, space_id, body, resolved)
