@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+from tests.investigation.support import alert
 from tests.support.clients import kibana_client
 from tests.support.server import running_app, running_server
 from vigil.datasource import DataSource, open_data_source
@@ -88,6 +89,12 @@ ALERT_DOCS: list[dict[str, Any]] = [
         "host": {"name": "web-2"},
     }
 ]
+OTHER_SPACE_ALERTS = ".alerts-security.alerts-finance"
+
+
+def recent_alerts() -> list[dict[str, Any]]:
+    """Alerts of the last hour (the alert tool looks at 24 hours), highest risk on the first."""
+    return [alert("Credential dumping", 91, host="dc-01"), alert("Port scan", 21)]
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,8 @@ def peer(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             assert admin.put(f"/{WEB}", json={"mappings": WEB_MAPPING}).status_code == 200
             bulk_load(admin, WEB, WEB_DOCS)
             bulk_load(admin, STREAM, STREAM_DOCS, action="create")
-            bulk_load(admin, ALERTS, ALERT_DOCS)
+            bulk_load(admin, ALERTS, ALERT_DOCS + recent_alerts())
+            bulk_load(admin, OTHER_SPACE_ALERTS, [alert("Other space", 50)])
         yield Peer(url, app)
 
 

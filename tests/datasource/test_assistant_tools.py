@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
-from tests.datasource.conftest import ALERTS, STREAM, Peer, bulk_load, cluster_settings
-from tests.investigation.support import ANALYST, ScriptedWriter, alert, redactor
-from tests.support.clients import kibana_client
+from tests.conftest import ADMIN_USER
+from tests.datasource.conftest import OTHER_SPACE_ALERTS, STREAM, Peer
+from tests.investigation.support import ANALYST, ScriptedWriter, redactor
 from vigil.agent.tools import ToolContext
 from vigil.chat.redaction import TurnRedactor
-from vigil.datasource import DataSource, open_data_source
+from vigil.datasource import DataSource
 from vigil.datasource.elasticsearch import ElasticsearchDataSource
 from vigil.db.engine import Database
 from vigil.errors import Forbidden
@@ -25,14 +24,6 @@ from vigil.investigation.alerts import OpenAlertsArgs, open_and_acknowledged_ale
 from vigil.investigation.esql_runner import run_authorized
 from vigil.investigation.nl_esql import NaturalLanguageEsqlArgs, natural_language_esql
 from vigil.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def recent_alerts(peer: Peer) -> Iterator[None]:
-    """Alerts of the last hour in the peer's alert index (the alert tool looks at 24 hours)."""
-    with kibana_client(peer.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as admin:
-        bulk_load(admin, ALERTS, [alert("Credential dumping", 91, host="dc-01"), alert("Port scan", 21)])
-    yield
 
 
 def context_over(
@@ -81,25 +72,19 @@ def test_nl_to_esql_repairs_and_answers_through_the_cluster(
     assert repair == prompts["embedded"][1][1].replace(" (multi-valued)", "")
 
 
-def test_alert_tool_reads_the_clusters_alerts(peer: Peer, recent_alerts: None, tmp_path: Path) -> None:
-    # A source of its own: the shared one may hold the alert index's fields from before these
-    # alerts added some (for elasticsearch_metadata_cache_seconds).
-    source = open_data_source(cluster_settings(peer.url, tmp_path))
-    context = context_over(source, tmp_path, redactor(), ScriptedWriter())
+def test_alert_tool_reads_the_clusters_alerts(cluster: ElasticsearchDataSource, tmp_path: Path) -> None:
+    context = context_over(cluster, tmp_path, redactor(), ScriptedWriter())
     text = asyncio.run(open_and_acknowledged_alerts(context, OpenAlertsArgs()))
-    source.close()
     assert "2 open or acknowledged security alerts of the last 24 hours" in text
     assert text.index("Credential dumping") < text.index("Port scan")  # highest risk first
     assert "dc-01" not in text  # host.name is anonymized by Kibana's default rules
 
 
 def test_queries_reaching_another_spaces_alerts_are_refused_before_the_cluster_is_asked(
-    cluster: ElasticsearchDataSource, peer: Peer, tmp_path: Path
+    cluster: ElasticsearchDataSource, tmp_path: Path
 ) -> None:
-    with kibana_client(peer.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as admin:
-        bulk_load(admin, ".alerts-security.alerts-finance", [alert("Other space", 50)])
     context = context_over(cluster, tmp_path, redactor(), ScriptedWriter())
-    with pytest.raises(Forbidden, match=r"\.alerts-security\.alerts-finance"):
+    with pytest.raises(Forbidden, match=re.escape(OTHER_SPACE_ALERTS)):
         asyncio.run(run_authorized(context, cluster, "FROM .alerts-security.alerts-* | STATS n = COUNT(*)"))
 
 

@@ -10,7 +10,7 @@ import pytest
 from elasticsearch import Elasticsearch, NotFoundError
 
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
-from tests.datasource.conftest import ALERTS, STREAM, WEB, Peer, bulk_load, cluster_settings
+from tests.datasource.conftest import ALERTS, OTHER_SPACE_ALERTS, STREAM, WEB, Peer, bulk_load, cluster_settings
 from tests.support.clients import kibana_client, unique_name
 from vigil.dataplane.errors import IndexNotFoundError
 from vigil.datasource import DataIndex, open_data_source
@@ -147,7 +147,11 @@ def test_the_peer_resolves_index_names_as_elasticsearch_does(peer: Peer) -> None
         body = es.indices.resolve_index(name="*,.alerts-*").body
         backing = body["data_streams"][0]["backing_indices"]
         assert body == {
-            "indices": [{"name": ALERTS, "attributes": ["hidden", "open"]}, {"name": WEB, "attributes": ["open"]}],
+            "indices": [
+                {"name": ALERTS, "attributes": ["hidden", "open"]},
+                {"name": OTHER_SPACE_ALERTS, "attributes": ["hidden", "open"]},
+                {"name": WEB, "attributes": ["open"]},
+            ],
             "aliases": [],
             "data_streams": [{"name": STREAM, "backing_indices": backing, "timestamp_field": "@timestamp"}],
         }
