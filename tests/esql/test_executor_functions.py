@@ -162,3 +162,17 @@ def test_aggregates(esql) -> None:
 def test_count_of_expression_and_distinct_multi_value(esql) -> None:
     result = esql("FROM employees | STATS c = COUNT(salary > 60000), d = COUNT_DISTINCT(job_positions)")
     assert rows(result) == [[5, 7]]
+
+
+def test_constants_fold_through_eval_for_functions_that_need_them(esql) -> None:
+    result = esql(
+        'FROM employees | EVAL start = "1985-01-01T00:00:00Z", stop = CONCAT("1990", "-01-01") '
+        "| STATS c = COUNT(*) BY y = BUCKET(hire_date, 5, start, stop) | SORT y"
+    )
+    assert rows(result) == [
+        [1, "1985-01-01T00:00:00.000Z"],
+        [3, "1986-01-01T00:00:00.000Z"],
+        [1, "1989-01-01T00:00:00.000Z"],
+    ]
+    duration = esql('FROM employees | STATS c = COUNT(*) BY y = BUCKET(hire_date, "1 year") | SORT y | LIMIT 1')
+    assert rows(duration) == [[1, "1985-01-01T00:00:00.000Z"]]

@@ -60,6 +60,11 @@ def compile_plan(plan: Plan) -> Compiled:
     return _Compiler(plan).run()
 
 
+def compile_constant(expr: TExpr) -> str:
+    """SQL computing a constant expression on its own (its ``esql_warn`` calls take two arguments)."""
+    return _Compiler(Plan([], [], 0)).sql(expr)
+
+
 class _Compiler:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan

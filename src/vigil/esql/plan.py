@@ -20,9 +20,12 @@ class Column:
     type: DataType
     mv: bool  # the SQL value is a LIST
     alias: str  # SQL alias in the relation
+    # The defining expression when it is a constant (EVAL x = "1999-01-01"): Elasticsearch
+    # propagates it, so `BUCKET(d, 5, x, NOW())` sees a constant.
+    constant: TExpr | None = field(default=None, compare=False)
 
     def renamed(self, name: str) -> Column:
-        return Column(name, self.type, self.mv, self.alias)
+        return Column(name, self.type, self.mv, self.alias, self.constant)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,14 @@ reads like Elasticsearch's ``verification_exception``::
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import duckdb
 
 from vigil.dataplane.catalog import Catalog, IndexInfo
 from vigil.dataplane.errors import IndexNotFoundError
@@ -313,7 +317,8 @@ class _Verifier:
                 continue
             alias = self.alias()
             self.steps.append(EvalStep([(alias, expr)]))
-            self.add_column(Column(field.name or self.source(field.expr), expr.type, expr.mv, alias))
+            constant = expr if is_constant(expr) else None
+            self.add_column(Column(field.name or self.source(field.expr), expr.type, expr.mv, alias, constant))
 
     def sort(self, command: ast.Sort) -> None:
         keys: list[SortKey] = []
@@ -746,6 +751,8 @@ class _Verifier:
             raise self.unknown_column(node, node.name)
         if column.type == t.UNRESOLVED:
             raise _Unresolved()
+        if column.constant is not None:
+            return dataclasses.replace(column.constant, source=self.source(node), line=node.line, column=node.column)
         if column.type == t.UNSUPPORTED:
             raise self.fail(node, f"Cannot use field [{node.name}] with unsupported type")
         return ColumnRef(column.type, column.mv, self.source(node), node.line, node.column, column.alias)
@@ -811,6 +818,17 @@ class _Verifier:
         ordinal = "" if len(fn.params) == 1 and not fn.variadic else f"{ORDINALS[min(index, 9)]} "
         if param.constant and not is_constant(arg):
             raise self.fail(node, f"{ordinal}argument of [{src}] must be a constant, received [{arg.source}]")
+        if param.constant and not isinstance(arg, Const) and arg.type not in t.TEMPORAL_AMOUNTS:
+            arg = fold(arg)
+        if (
+            arg.type in t.STRING_TYPES
+            and isinstance(arg, Const)
+            and isinstance(arg.value, str)
+            and param.types & t.TEMPORAL_AMOUNTS
+        ):
+            temporal = _temporal_target(arg.value, param.types)
+            if temporal is not None:
+                return self.fold_string(arg, temporal)
         if arg.type == t.NULL or arg.type in param.types:
             return arg
         if arg.type in t.STRING_TYPES and isinstance(arg, Const) and isinstance(arg.value, str):
@@ -1026,6 +1044,30 @@ def _narrow_float(sql: str, es_type: str, mv: bool) -> str:
     if mv:
         return f"list_transform({sql}, lambda x: {narrow('x')})"
     return narrow(sql)
+
+
+_FOLDER = threading.local()
+
+
+def fold(expr: TExpr) -> TExpr:
+    """Evaluate a constant expression now (Elasticsearch folds them before planning), so
+    functions needing constants (BUCKET's range, PERCENTILE's rank...) see a value."""
+    from vigil.esql.compiler import compile_constant
+
+    sql = compile_constant(expr)
+    connection = getattr(_FOLDER, "connection", None)
+    if connection is None:
+        connection = duckdb.connect(":memory:")
+        connection.execute("SET TimeZone = 'UTC'")
+        # Folding is silent: a failing constant just folds to null.
+        connection.execute("CREATE MACRO esql_warn(number, detail) AS NULL")
+        _FOLDER.connection = connection
+    try:
+        row = connection.execute(f"SELECT {sql}").fetchone()
+    except duckdb.Error:
+        return expr
+    value = row[0] if row else None
+    return Const(expr.type, expr.mv, expr.source, expr.line, expr.column, value)
 
 
 def _similarity(a: str, b: str) -> float:

@@ -7,6 +7,7 @@ Rounding does, calendar ones (week from Monday, month, quarter, year) with date_
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -216,6 +217,14 @@ def _check_bucket(call: Call) -> str | None:
 
 
 def _emit_bucket(e: Emit, call: Call) -> str:
+    try:
+        return _bucket_sql(e, call)
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        # A span or range that cannot give buckets (0 or negative counts, empty ranges).
+        return e.warn(call, "java.lang.ArithmeticException: / by zero", call.type.sql)
+
+
+def _bucket_sql(e: Emit, call: Call) -> str:
     field = call.args[0]
     value = e.arg(call, 0)
     span = const_value(call.args[1])
@@ -226,14 +235,16 @@ def _emit_bucket(e: Emit, call: Call) -> str:
         end = _as_datetime(const_value(call.args[3]))
         return truncate_sql(value, *pick_rounding(int(span), start, end))
     if len(call.args) == 4:
-        import math
-
         low, high = float(const_value(call.args[2])), float(const_value(call.args[3]))
         precise = (high - low) / int(span)
+        if precise <= 0 or not math.isfinite(precise):
+            raise ValueError("no bucket width")
         power = math.pow(10, math.ceil(math.log10(precise)))
         width = power / 2 if precise < power / 2 else power
     else:
         width = float(span)
+        if width <= 0:
+            raise ValueError("no bucket width")
     return f"(floor(CAST({value} AS DOUBLE) / {width!r}) * {width!r})"
 
 
