@@ -102,7 +102,7 @@ def _emit_avg(e: Emit, call: Call) -> str:
         return f"(CAST({total} AS DOUBLE) / NULLIF({count}, 0))"
     if arg.type == t.DOUBLE:
         return f"({e.aggregate('fsum', value)} / NULLIF({e.aggregate('count', value)}, 0))"
-    return e.aggregate("avg", f"CAST({value} AS DOUBLE)")
+    return e.aggregate("avg", value)  # DOUBLE for integer inputs, summed exactly
 
 
 register(Function("avg", (_NUMERIC_AGG,), fixed(t.DOUBLE), _emit_avg, aggregate=True, mv_input=True))
