@@ -1,7 +1,7 @@
 """Where Vigil reads data: its embedded store or an Elasticsearch cluster, behind one interface
 (docs/datasource.md). `open_data_source(settings)` gives the one the settings choose."""
 
-from vigil.datasource.base import DataField, DataIndex, DataSource, DataSourceKind, EsqlParams
+from vigil.datasource.base import DataField, DataIndex, DataSource, EsqlParams
 from vigil.datasource.embedded import EmbeddedDataSource
 from vigil.datasource.factory import DataSourceSettingsError, open_data_source
 
@@ -9,7 +9,6 @@ __all__ = [
     "DataField",
     "DataIndex",
     "DataSource",
-    "DataSourceKind",
     "DataSourceSettingsError",
     "EmbeddedDataSource",
     "EsqlParams",

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from vigil.esql.executor import EsqlResult
 
 # Positional values (`?`, `?1`), or named ones as Elasticsearch takes them (`[{"name": value}]`),
 # or a plain dict of named values.
 EsqlParams = list[Any] | dict[str, Any] | None
-DataSourceKind = Literal["embedded", "elasticsearch"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,6 @@ class DataIndex:
 class DataSource(Protocol):
     """Where Vigil reads data from. Every method blocks (callers run it in a worker thread) and
     raises VigilError subclasses or the ES|QL errors of vigil.esql.errors on failure."""
-
-    @property
-    def kind(self) -> DataSourceKind: ...
 
     def esql(self, query: str, params: EsqlParams = None) -> EsqlResult:
         """Run one ES|QL query. Raises EsqlParsingError / EsqlVerificationError /

@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from elastic_transport import TransportError
@@ -95,8 +95,6 @@ def _es_params(params: EsqlParams) -> list[Any] | None:
 
 
 class ElasticsearchDataSource:
-    kind: Literal["elasticsearch"] = "elasticsearch"
-
     def __init__(self, client: Elasticsearch, where: str, metadata_cache_seconds: float = 60.0) -> None:
         self._client = client
         self._where = where  # the cluster's URL, for messages (it never holds credentials)

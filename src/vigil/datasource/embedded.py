@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 from vigil.dataplane.catalog import IndexInfo
 from vigil.dataplane.errors import IndexNotFoundError
@@ -24,8 +23,6 @@ def _quoted(column: str) -> str:
 
 class EmbeddedDataSource:
     """Reads the DataStore it is given; `open` makes one that owns (and closes) its store."""
-
-    kind: Literal["embedded"] = "embedded"
 
     def __init__(self, store: DataStore, *, owns_store: bool = False) -> None:
         self.store = store

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from vigil.datasource.base import DataSource
 from vigil.datasource.embedded import EmbeddedDataSource
 from vigil.settings import Settings
+
+logger = logging.getLogger("vigil.datasource")
 
 
 class DataSourceSettingsError(ValueError):
@@ -44,5 +47,13 @@ def open_data_source(settings: Settings) -> DataSource:
         # Imported here: the client is only loaded on servers that use a cluster.
         from vigil.datasource.elasticsearch import ElasticsearchDataSource
 
+        # The URL holds no credentials (checked above); which ones are used is worth knowing.
+        if settings.elasticsearch_api_key is not None:
+            identity = "an API key"
+        elif settings.elasticsearch_username is not None:
+            identity = f"user [{settings.elasticsearch_username}]"
+        else:
+            identity = "no credentials"
+        logger.info("data source: the Elasticsearch cluster at %s, as %s", settings.elasticsearch_url, identity)
         return ElasticsearchDataSource.from_settings(settings)
     return EmbeddedDataSource.open(settings.resolved_data_store_path)
