@@ -143,3 +143,17 @@ def test_one_model_serves_many_event_loops(fake: FakeOpenAI) -> None:
     for text in ("one", "two"):
         fake.script(reply(text))
         assert asyncio.run(answer(model)).text == text
+
+
+def test_proxy_variables_are_honoured(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy nobody listens on: requests through it fail, NO_PROXY hosts go direct.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    fake.script(reply("direct"))
+    assert asyncio.run(answer(model_for(fake, max_retries=0))).text == "direct"
+    monkeypatch.delenv("NO_PROXY")
+    with pytest.raises(ModelConnectionError):
+        asyncio.run(answer(model_for(fake, max_retries=0)))

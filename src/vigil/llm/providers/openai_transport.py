@@ -22,8 +22,10 @@ from typing import Any
 import aiohttp
 import certifi
 import httpx2
+from aiohttp.helpers import get_env_proxy_for_url
 from openai import APIConnectionError, APITimeoutError, AsyncOpenAI
 from openai._models import FinalRequestOptions
+from yarl import URL
 
 # Request headers aiohttp sets itself (or that describe httpx2's encoding of the body).
 _OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "accept-encoding"})
@@ -62,6 +64,9 @@ class ChatStreamTransport:
     read_timeout: float
     _sessions: dict[asyncio.AbstractEventLoop, _LoopSession] = field(default_factory=dict)
     _ssl: ssl.SSLContext | None = None
+    _proxies: dict[tuple[str, str | None, int | None], tuple[URL | None, aiohttp.BasicAuth | None]] = field(
+        default_factory=dict
+    )
 
     def supports(self) -> bool:
         """Clients with custom auth (workload identity, token providers) keep the SDK's transport."""
@@ -79,11 +84,22 @@ class ChatStreamTransport:
             self._ssl = ssl.create_default_context(cafile=certifi.where())
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, ssl=self._ssl),
-            trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as httpx2 honours them
+            # Not trust_env: it reads ~/.netrc and the proxy variables in a worker thread on every
+            # request (two thread hops); proxies are looked up once per origin below instead.
             timeout=aiohttp.ClientTimeout(total=None, connect=self.connect_timeout, sock_read=self.read_timeout),
         )
         self._sessions[loop] = _LoopSession(session, await _closed_when_the_loop_ends(session))
         return session
+
+    def _proxy(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """HTTP(S)_PROXY / ALL_PROXY unless NO_PROXY excludes the host, as httpx2 honours them."""
+        key = (url.scheme, url.host, url.port)
+        if key not in self._proxies:
+            try:
+                self._proxies[key] = get_env_proxy_for_url(url)
+            except LookupError:
+                self._proxies[key] = (None, None)
+        return self._proxies[key]
 
     async def open(self, body: bytes, extra_headers: Mapping[str, str] | None) -> OpenedStream:
         """POST /chat/completions with `body` (JSON asking for a stream), retried as the SDK
@@ -105,8 +121,10 @@ class ChatStreamTransport:
             request = client._build_request(options, retries_taken=retries_taken)
             await client._prepare_request(request)
             headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _OWN_HEADERS]
+            url = URL(str(request.url), encoded=True)
+            proxy, proxy_auth = self._proxy(url)
             try:
-                response = await session.post(str(request.url), data=body, headers=headers)
+                response = await session.post(url, data=body, headers=headers, proxy=proxy, proxy_auth=proxy_auth)
             except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
                 if remaining > 0:
                     await asyncio.sleep(client._calculate_retry_timeout(remaining, options, None))
