@@ -8,16 +8,20 @@ per fake through the admin API, then measures from this process:
    request sent straight to the fake, non-streamed and streamed. Vigil: POST chat/complete with
    `persist: false` (auth + agent + provider client) and `persist: true` (+ the DB writes),
    non-streamed and `isStream: true`. Time-to-first-token (TTFT) is the arrival of the first
-   line carrying content. "added" = Vigil - direct. Target: added p50 < 5 ms.
+   line carrying content. "added" = Vigil - direct. Target: added p50 < 5 ms. Each row also
+   gives the answering server's CPU time per call (user + system, from /proc): on a busy
+   machine wall times stretch with the load, CPU times much less.
 2. Concurrent streams (fake: 100 tokens, 50 ms apart): K streamed chat/complete (persist false)
-   at once, for K up a ladder. The client timestamps every content line; the gap between two
-   consecutive lines of a stream minus the fake's nominal 50 ms is the "extra" delay. A step
-   passes when every stream completes and p95 extra < 50 ms; the ladder stops at the first
-   failure. The same K streams sent straight to the fake are the baseline (client + fake alone).
-   Target: 1,000 streams.
+   at once, for K up a ladder. The client timestamps every token (a line may carry several when
+   Vigil wrote deltas that arrived together as one); the gap before a token minus the fake's
+   nominal 50 ms is its "extra" delay. A step passes when every stream completes and p95 extra
+   < 50 ms; the ladder stops at the first failure or after --streams-max-seconds. The same K
+   streams sent straight to the fake are the baseline (client + fake alone). Also the server's
+   CPU per token: in total (setting up the K turns included) and while only streaming (all
+   streams open, none finished). Target: 1,000 streams.
 3. The embedded model (SmolLM2-135M via llama-cpp-python): load time and tokens/s.
 
-Usage:  .venv/bin/python bench/chat.py [--quick] [--requests N] [--max-streams K] [--skip-local]
+Usage:  .venv/bin/python bench/chat.py [--quick] [--requests N] [--ladder 100,250,...] [--skip-local]
 See docs/benchmarks.md.
 """
 
