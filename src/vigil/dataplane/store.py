@@ -261,7 +261,16 @@ class DataStore:
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor for read-only SQL; safe to use from any thread; sees committed data."""
+        """A cursor for read-only SQL; safe to use from any thread; sees committed data.
+
+        Reads hold the same lock as writes: DuckDB's Python binding has crashed the process
+        (SIGSEGV while results became Python objects) with a query and a bulk write running on
+        two threads; see duckdb/duckdb-python#435. DuckDB still runs each query on every core.
+        """
+        with self._write_lock:
+            yield from self._cursor()
+
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cursor = self._conn.cursor()
         try:
             cursor.execute("SET TimeZone = 'UTC'")
