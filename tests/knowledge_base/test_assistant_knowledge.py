@@ -112,7 +112,8 @@ def test_remember_changes_later_answers_of_that_user_only(
 ) -> None:
     alice, bob = make_user("editor"), make_user("editor")
     connector = fake_llm_connector(admin, fake.base_url, space=space)
-    fact = "srv-win-s1-rsa is in the New York data center"
+    # (The documentation loaded as built-in content uses the same example without the rack.)
+    fact = "srv-win-s1-rsa is in the New York data center, rack B7"
 
     fake.script(
         tool_call("knowledge_base_write", {"name": "srv-win-s1-rsa location", "query": fact, "required": False}),
@@ -129,7 +130,7 @@ def test_remember_changes_later_answers_of_that_user_only(
         fake.reset()
         fake.script(
             tool_call("knowledge_base_retrieval", {"query": "srv-win-s1-rsa data center location"}),
-            reply(f"srv-win-s1-rsa is in the New York data center {{cite:{entry['id']}}}."),
+            reply(f"srv-win-s1-rsa is in the New York data center, rack B7 {{cite:{entry['id']}}}."),
         )
         answer = chat(user, space, connector, "Where is srv-win-s1-rsa?", fake)
         (result,) = tool_results(fake.chat_requests[1].body)
@@ -142,8 +143,8 @@ def test_remember_changes_later_answers_of_that_user_only(
     assert reference["knowledgeBaseEntryId"] == entry["id"]
 
     answer, result = ask(bob)  # another user: the private entry is not found, nothing to cite
-    assert "New York" not in result
-    assert "metadata" not in answer
+    assert "rack B7" not in result
+    assert entry["id"] not in {r["id"] for r in json.loads(result)["results"]}
     assert "{cite:" in answer["data"]
 
 

@@ -16,6 +16,9 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 MAX_QUERY_WORDS = 32
+# Most passages one full-text query scores (see _selective_match): bounds the cost of questions
+# made of common words over large knowledge bases.
+MAX_SCORED_PASSAGES = 4000
 # A query word found in an entry's name (an ATT&CK id, a runbook title) counts this many times
 # one found in its text (FTS5 bm25 column weight; PostgreSQL uses its A/B weights).
 TITLE_WEIGHT = 5.0
@@ -185,19 +188,23 @@ def query_words(query: str) -> list[str]:
     return words
 
 
-def fts5_match(query: str) -> str | None:
-    """An FTS5 MATCH expression for free text; None when nothing is left to search for.
-
-    A compound word (`t1059.001`) is searched as its pieces and as the phrase of them, so an exact
-    occurrence ranks above chunks that only share a piece."""
+def fts5_clauses(query: str) -> list[str]:
+    """The FTS5 phrases to look for, one per word (quoted, so never query syntax). A compound word
+    (`t1059.001`) is searched as the phrase of its pieces and as each piece, so an exact occurrence
+    ranks above chunks that only share a piece."""
     clauses: list[str] = []
     for word in query_words(query):
         pieces = _PIECE.findall(word)
         if len(pieces) > 1:
             clauses.append('"' + " ".join(pieces) + '"')
         clauses.extend(f'"{piece}"' for piece in pieces)
-    unique = list(dict.fromkeys(clauses))
-    return " OR ".join(unique) if unique else None
+    return list(dict.fromkeys(clauses))
+
+
+def fts5_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for free text; None when nothing is left to search for."""
+    clauses = fts5_clauses(query)
+    return " OR ".join(clauses) if clauses else None
 
 
 def search(
@@ -224,12 +231,39 @@ _SQLITE_SEARCH = text(
 ).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
 
 
+_SQLITE_DOCUMENT_COUNT = text(
+    "SELECT count(*) FROM (SELECT 1 FROM kb_chunks_fts WHERE kb_chunks_fts MATCH :clause LIMIT :cap)"
+)
+
+
+def _selective_match(session: Session, clauses: list[str]) -> str:
+    """Drops the most common words of a query when scoring every passage they occur in would cost
+    more than MAX_SCORED_PASSAGES: BM25 gives such words little weight, but an OR over them makes
+    FTS5 score most of a large corpus. Rarest first, the rarest always kept; counting stops at
+    the budget, so it costs a few index reads per word."""
+    counts = {
+        clause: int(session.scalar(_SQLITE_DOCUMENT_COUNT, {"clause": clause, "cap": MAX_SCORED_PASSAGES}) or 0)
+        for clause in clauses
+    }
+    kept: list[str] = []
+    total = 0
+    for clause in sorted(clauses, key=lambda c: counts[c]):
+        if counts[clause] == 0:
+            continue
+        if kept and total + counts[clause] > MAX_SCORED_PASSAGES:
+            break
+        kept.append(clause)
+        total += counts[clause]
+    return " OR ".join(kept or clauses)
+
+
 def _search_sqlite(
     session: Session, query: str, namespaces: Sequence[str], owners: Sequence[str], limit: int
 ) -> list[LexicalHit]:
-    match = fts5_match(query)
-    if match is None:
+    clauses = fts5_clauses(query)
+    if not clauses:
         return []
+    match = _selective_match(session, clauses)
     rows = session.execute(
         _SQLITE_SEARCH,
         {

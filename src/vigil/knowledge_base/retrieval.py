@@ -14,12 +14,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.knowledge_base import lexical
-from vigil.knowledge_base.dense import DenseHit, DenseIndex
+from vigil.knowledge_base.dense import DenseHit
 from vigil.knowledge_base.fusion import reciprocal_rank_fusion
 from vigil.knowledge_base.models import KnowledgeBaseChunk, KnowledgeBaseEntry
 from vigil.knowledge_base.service import entries_by_ids
@@ -104,21 +103,18 @@ def retrieve(
     owners: Sequence[str],
     limit: int,
     mode: Mode = "hybrid",
-    dense_index: DenseIndex | None = None,
-    query_vector: np.ndarray | Future[np.ndarray] | None = None,
+    dense: Future[list[DenseHit]] | None = None,
     dense_note: str | None = None,
 ) -> Retrieval:
-    """`dense_index` and `query_vector` are given when the space's model is usable; the vector may
-    still be being computed (a Future), so the full-text search runs meanwhile."""
+    """`dense` is the dense search already under way (None when the space's model is unusable), so
+    the full-text search runs meanwhile."""
     result = Retrieval(note=dense_note)
     lexical_hits: list[lexical.LexicalHit] = []
     if mode != "dense":
         lexical_hits = lexical.search(session, query, namespaces=namespaces, owners=owners, limit=CANDIDATES)
     dense_hits: list[DenseHit] = []
-    if mode != "lexical" and dense_index is not None and query_vector is not None:
-        dense_index.refresh(session)
-        vector = query_vector.result() if isinstance(query_vector, Future) else query_vector
-        dense_hits = dense_index.search(vector, owners, CANDIDATES)
+    if mode != "lexical" and dense is not None:
+        dense_hits = dense.result()
         result.dense_used = True
     if mode == "lexical":
         ranked = [(hit.chunk_id, hit.score) for hit in lexical_hits]

@@ -11,14 +11,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from vigil.auth.principal import Principal
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
 from vigil.errors import BadRequest, VigilError
 from vigil.knowledge_base import builtin, indexing, retrieval, service, spaces
-from vigil.knowledge_base.dense import DenseIndex, DenseIndexCache
+from vigil.knowledge_base.dense import DenseHit, DenseIndexCache
 from vigil.knowledge_base.embeddings import LOCAL_MODEL_ID, EmbeddingModel, EmbeddingModels
 from vigil.knowledge_base.embeddings.minilm import is_installed as local_model_installed
 from vigil.knowledge_base.installer import install_builtin
@@ -232,48 +230,54 @@ class KnowledgeBase:
     ) -> retrieval.Retrieval:
         view = self.space_view(space_id)
         owners = service.owners_for(principal)
-        index: DenseIndex | None = None
-        vector: Future[np.ndarray] | None = None
+        model: EmbeddingModel | None = None
         note = None
         if mode != "lexical":
             if self.model_available(view.model_name):
-                model: EmbeddingModel = self.models.get(view.model_name)
-                # The query is embedded while the full-text search runs (both release the GIL).
-                vector = self._embedder.submit(lambda: model.embed([query])[0])
-                index = self.dense.get(view.namespaces, model.fingerprint)
+                model = self.models.get(view.model_name)
             else:
                 note = f"embedding model {view.model_name} is not installed; full-text search only"
         try:
-            return self._retrieve(principal, view, owners, query, limit, mode, index, vector, note)
+            return self._retrieve(
+                view, owners, query, limit or self.settings.knowledge_base_passages, mode, model, note
+            )
         except VigilError as exc:
-            if vector is None:
+            if model is None:
                 raise
             # The embedding provider failed: answer from full-text search alone.
             note = f"dense retrieval unavailable ({exc.message}); full-text search only"
             logger.warning("knowledge base: %s", note)
-            return self._retrieve(principal, view, owners, query, limit, "lexical", None, None, note)
+            return self._retrieve(
+                view, owners, query, limit or self.settings.knowledge_base_passages, "lexical", None, note
+            )
 
     def _retrieve(
         self,
-        principal: Principal,
         view: SpaceView,
         owners: list[str],
         query: str,
-        limit: int | None,
+        limit: int,
         mode: retrieval.Mode,
-        index: DenseIndex | None,
-        vector: Future[np.ndarray] | None,
+        model: EmbeddingModel | None,
         note: str | None,
     ) -> retrieval.Retrieval:
         with self.database.session(readonly=True) as session:
+            dense: Future[list[DenseHit]] | None = None
+            if model is not None:
+                index = self.dense.get(view.namespaces, model.fingerprint)
+                index.refresh(session)
+                # Embedding the question and searching the matrix run on another thread while the
+                # full-text search runs here (NumPy and SQLite both release the GIL).
+                dense = self._embedder.submit(
+                    lambda: index.search(model.embed([query])[0], owners, retrieval.CANDIDATES)
+                )
             return retrieval.retrieve(
                 session,
                 query,
                 namespaces=view.namespaces,
                 owners=owners,
-                limit=limit or self.settings.knowledge_base_passages,
+                limit=limit,
                 mode=mode,
-                dense_index=index,
-                query_vector=vector,
+                dense=dense,
                 dense_note=note,
             )
