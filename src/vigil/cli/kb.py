@@ -16,7 +16,7 @@ from vigil.knowledge_base.models import KnowledgeBaseVector
 from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.settings import Settings
 
-kb_app = typer.Typer(help="Manage the knowledge base.", no_args_is_help=True)
+kb_app: typer.Typer = typer.Typer(help="Manage the knowledge base.", no_args_is_help=True)
 
 Space = Annotated[str, typer.Option("--space", help="Kibana space id.")]
 
