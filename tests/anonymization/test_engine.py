@@ -438,3 +438,38 @@ def test_no_anonymized_value_leaks(hosts: list[str], users: list[str], data: st.
         assert value not in token.findall(rendered)
     restored = {k: [a.deanonymize_text(v) for v in vs] for k, vs in out.items()}
     assert restored["message"] == [document["message"]]
+
+
+# -- placeholders ------------------------------------------------------------------------------
+
+
+def test_uuid_placeholders_are_random_uuid4_strings() -> None:
+    import uuid
+
+    from vigil.anonymization import uuid_placeholder
+
+    made = [uuid_placeholder() for _ in range(1000)]  # several blocks of random bytes
+    assert len(set(made)) == len(made)
+    for placeholder in made:
+        parsed = uuid.UUID(placeholder)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, placeholder)
+    assert len({p[19] for p in made}) == 4  # all four variant digits occur (8, 9, a, b)
+
+
+def test_a_forked_process_does_not_repeat_its_parents_placeholders() -> None:
+    import os
+
+    from vigil.anonymization import uuid_placeholder
+
+    uuid_placeholder()  # the parent has a block of random bytes in hand
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(write, uuid_placeholder().encode())
+        os._exit(0)
+    os.close(write)
+    from_child = os.read(read, 100).decode()
+    os.waitpid(child, 0)
+    os.close(read)
+    assert UUID_RE.match(from_child)
+    assert from_child != uuid_placeholder()

@@ -50,12 +50,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from vigil.anonymization.detectors import DetectorSet
 from vigil.anonymization.known_values import KnownValues, fold, is_token_char
+from vigil.anonymization.placeholders import uuid_placeholder
 from vigil.anonymization.policy import FieldEntry, FieldNode, FieldPolicy
 
 __all__ = ["Anonymizer", "PlaceholderFactory", "uuid_placeholder"]
@@ -75,11 +75,6 @@ _REMEMBER_MAX_LENGTH = 2_000
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 # A free-text slot of a document being anonymized: (the field's value list, index, raw value).
 _Slot = tuple[list[Any], int, Any]
-
-
-def uuid_placeholder() -> str:
-    """Kibana's placeholder: a UUID v4 string."""
-    return str(uuid.uuid4())
 
 
 def _is_email(value: str) -> bool:
