@@ -11,6 +11,9 @@ used for that matching stay local; only those of allowed, non-anonymized fields 
 from __future__ import annotations
 
 import re
+import threading
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -122,12 +125,33 @@ class IndexFacts:
     hidden_fields: int
 
 
+# Values are hints for the query writer: a minute old is fresh enough, and reading them (two
+# passes over an index) is then paid once a minute per index rather than once per question.
+CACHE_SECONDS = 60.0
+_Cached = dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, list[str]]]]
+_caches: weakref.WeakKeyDictionary[DataSource, _Cached] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
 def _category_values(source: DataSource, info: DataIndex, names: list[str]) -> dict[str, list[str]]:
-    """The values of the small keyword fields (two passes over the index, whatever its width)."""
+    """The values of the small keyword fields, from the source's cache when read less than a
+    minute ago."""
     if not names:
         return {}
+    key = (info.name, tuple(names))
+    now = time.monotonic()
+    with _cache_lock:
+        cache = _caches.setdefault(source, {})
+        cached = cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
     found = source.category_values(info.name, names, MAX_CATEGORY_VALUES)
-    return {name: texts for name, texts in found.items() if all(len(t) <= MAX_VALUE_LENGTH for t in texts)}
+    values = {name: texts for name, texts in found.items() if all(len(t) <= MAX_VALUE_LENGTH for t in texts)}
+    with _cache_lock:
+        for stale in [k for k, (at, _) in cache.items() if now - at >= CACHE_SECONDS]:
+            del cache[stale]
+        cache[key] = (now, values)
+    return values
 
 
 def describe_indices(
