@@ -15,6 +15,7 @@ from vigil.esql.types import DataType
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
 _PARSE_NUMBER = 'java.lang.NumberFormatException: For input string: "{}"'
+_CANNOT_PARSE = "org.elasticsearch.xpack.esql.core.InvalidArgumentException: Cannot parse number [{}]"
 
 # (sql over one value `v`, warning exception template or None when it cannot fail)
 Conversion = tuple[Callable[[str], str], str | None]
@@ -39,7 +40,7 @@ def _integer_conversion(source: DataType, target: DataType) -> Conversion | None
     if source in t.STRING_TYPES:
         return (
             lambda v: f"COALESCE(TRY_CAST({v} AS {sql_type}), TRY_CAST(trunc(TRY_CAST({v} AS DOUBLE)) AS {sql_type}))"
-        ), _PARSE_NUMBER
+        ), (_CANNOT_PARSE if target == t.LONG else _PARSE_NUMBER)
     return None
 
 
@@ -110,14 +111,23 @@ def ip_or_null(v: str) -> str:
 
 
 def java_double_string(v: str) -> str:
-    """Java's Double.toString for the common range: integral doubles keep a trailing ``.0``."""
+    """Java's Double.toString: shortest digits, a ``.0`` on integral values, and E notation
+    (``1.5E20``, ``1.0E-5``) outside [1e-3, 1e7)."""
+    scientific = f"printf('%.15E', {v})"
+    # 1.500000000000000E+20 -> 1.5E20 (trailing zeros and the exponent's sign and zeros dropped).
+    trimmed = f"regexp_replace(regexp_replace({scientific}, '\\.?0+E', 'E'), 'E\\+?(-?)0*(\\d)', 'E\\1\\2')"
+    with_point = f"regexp_replace({trimmed}, '^(-?\\d+)E', '\\1.0E')"
     return (
         f"(CASE WHEN isnan({v}) THEN 'NaN' "
         f"WHEN isinf({v}) THEN (CASE WHEN {v} > 0 THEN 'Infinity' ELSE '-Infinity' END) "
-        f"WHEN abs({v}) >= 1e7 OR (abs({v}) < 1e-3 AND {v} <> 0) THEN "
-        f"regexp_replace(regexp_replace(printf('%.17G', {v}), '\\.?0+E', 'E'), 'E\\+?(-?)0*(\\d)', 'E\\1\\2') "
+        f"WHEN abs({v}) >= 1e7 OR (abs({v}) < 1e-3 AND {v} <> 0) THEN {with_point} "
         f"ELSE CAST({v} AS VARCHAR) END)"
     )
+
+
+def _detail(value: str, type_: DataType) -> str:
+    """A failing value as Java prints it in the warning (doubles as Double.toString)."""
+    return java_double_string(value) if type_ == t.DOUBLE else f"CAST({value} AS VARCHAR)"
 
 
 def emit_conversion(e: Emit, call: Call, target: DataType) -> str:
@@ -131,12 +141,12 @@ def emit_conversion(e: Emit, call: Call, target: DataType) -> str:
     if arg.mv:
         if exception is None:
             return f"list_transform({value}, lambda x: {convert('x')})"
-        warn = e.warn(call, exception, "BOOLEAN", detail_sql="CAST(x AS VARCHAR)")
+        warn = e.warn(call, exception, "BOOLEAN", detail_sql=_detail("x", arg.type))
         converted = f"list_transform({value}, lambda x: COALESCE({convert('x')}, CAST({warn} AS {target.sql})))"
         return f"list_filter({converted}, lambda x: x IS NOT NULL)"
     if exception is None:
         return convert(value)
-    warn = e.warn(call, exception, target.sql, detail_sql=f"CAST({value} AS VARCHAR)")
+    warn = e.warn(call, exception, target.sql, detail_sql=_detail(value, arg.type))
     return f"(CASE WHEN {value} IS NULL THEN NULL ELSE COALESCE({convert(value)}, {warn}) END)"
 
 
