@@ -23,7 +23,7 @@ from vigil.knowledge_base.embeddings import EmbeddingModel
 from vigil.knowledge_base.models import KnowledgeBaseChunk, KnowledgeBaseEntry, KnowledgeBaseVector
 from vigil.knowledge_base.spaces import bump_revisions
 
-EMBED_BATCH = 64
+EMBED_BATCH = 32  # per transaction; also how long shutdown may wait for the indexer
 
 Progress = Callable[[int], None]
 
