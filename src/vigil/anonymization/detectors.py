@@ -60,7 +60,10 @@ class Finding:
 
 # No pattern may match a NUL: the engine joins many texts with it and scans them at once.
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+# IPv4 and card numbers start with a digit and test what precedes it only after it (`\d(?<!x\d)`
+# is `(?<!x)\d`): a pattern that starts with a character class lets `re` skip to the next digit
+# in C instead of trying a lookbehind at every position (1.5x faster).
+_IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[\w.]+)?(?![\w:])"
 )
@@ -68,7 +71,7 @@ _MAC = re.compile(
     r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
     r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.\w)"
 )
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_CARD = re.compile(r"\d(?<![\d-]\d)(?:[ -]?\d){12,18}(?![\d-])")
 
 # Two alternations (vendor shapes; secrets introduced by a word), so the default (secrets only)
 # costs two passes over the text. They are separate because a match consumes the text: a
@@ -159,12 +162,17 @@ def _secret_value_ok(kind: str, value: str) -> bool:
     return True
 
 
-_SIMPLE: dict[str, tuple[re.Pattern[str], Callable[[str], bool] | None]] = {
-    "email": (_EMAIL, None),
-    "ipv4": (_IPV4, _ipv4_ok),
-    "ipv6": (_IPV6, _ipv6_ok),
-    "mac": (_MAC, None),
-    "credit_card": (_CARD, _card_ok),
+def _always(text: str) -> bool:
+    return True
+
+
+# name: (pattern, validation of a match, a cheap test the text must pass for the pattern to match)
+_SIMPLE: dict[str, tuple[re.Pattern[str], Callable[[str], bool] | None, Callable[[str], bool]]] = {
+    "email": (_EMAIL, None, lambda text: "@" in text),
+    "ipv4": (_IPV4, _ipv4_ok, lambda text: text.count(".") >= 3),
+    "ipv6": (_IPV6, _ipv6_ok, lambda text: text.count(":") >= 2),
+    "mac": (_MAC, None, _always),
+    "credit_card": (_CARD, _card_ok, _always),
 }
 
 
@@ -204,7 +212,9 @@ class DetectorSet:
                         if _secret_value_ok(group, text[start:end]):
                             found.append(Finding(start, end, "secret"))
                 continue
-            pattern, validate = _SIMPLE[name]
+            pattern, validate, could_match = _SIMPLE[name]
+            if not could_match(text):
+                continue
             for m in pattern.finditer(text):
                 if validate is None or validate(m.group()):
                     found.append(Finding(m.start(), m.end(), name))
