@@ -1,8 +1,13 @@
-"""Investigation tools: the assistant reads the team's alerts and data itself.
+"""Investigation tools: the assistant reads the team's alerts and data itself (docs/investigation.md).
 
 - `alerts`: open and acknowledged alerts (most relevant first) and alert counts;
-- `nl_esql`: natural language to ES|QL, written by the model, verified and run by Vigil;
-- `charts`: an ES|QL time series turned into a stored chart (`vigil.charts`);
-- `access`: which indices a caller may read in a space;
-- `lineage`, `tables`, `framing`: what of a result the model may see, compactly, as data.
+- `nl_esql`: natural language to ES|QL, written by the model, checked and run by Vigil, repaired;
+- `chart_tool`: a query result turned into a chart stored with the conversation (`vigil.charts`);
+- `index_entries`: one search tool per knowledge base index entry;
+- `attached`: an alert attached to a chat message, as a citation;
+- `access`: which indices a caller may read in a space; `esql_runner`: running a query for a tool;
+- `data_context`: what the query writer is told about the data;
+- `lineage`, `tables`, `framing`: what of a result the model may see, compactly, as data;
+- `settings`, `models`: "alerts to analyze" per conversation;
+- `tools`: the static tools as registered with the assistant.
 """
