@@ -255,3 +255,12 @@ def test_an_exact_value_wins_over_a_folded_one_of_the_same_length() -> None:
     fast, plain = pair(stored, NO_DETECTORS, 3)
     text = "bob@corp.com BOB@CORP.COM Bob@Corp.com"
     assert fast.anonymize_text(text) == plain.anonymize_text(text) == "P2 P1 P1"
+
+
+def test_a_value_ending_with_a_separator_does_not_lift_the_boundary_of_another() -> None:
+    """Two values of the same shape, one ending with `:`, the other with a digit: text that
+    continues after the digit must not match the second (found by the property test above)."""
+    fast, plain = pair({"ST000": ":"}, NO_DETECTORS, 1)
+    for value in ("0:00000", "0:00:0:"):
+        assert fast.placeholder_for(value) == plain.placeholder_for(value)
+    assert fast.anonymize_text("0:000000") == plain.anonymize_text("0:000000") == "0ST000000000"

@@ -61,9 +61,8 @@ def _blanked(text: str) -> str:
     return _NON_TOKEN.sub(_BLANK, text)
 
 
-# One indexed shape: (characters before the first token, -length, must the value end at a token
-# boundary?).
-_Shape = tuple[int, int, bool]
+# One indexed shape: (characters before the first token, -length).
+_Shape = tuple[int, int]
 # A value found: (start, -length, 0 for exact or 1 for folded, placeholder); sorted, the first
 # at each start is the one that wins there.
 _Match = tuple[int, int, int, str]
@@ -87,7 +86,7 @@ class _Index:
         if first is None:
             self.tokenless.append(value)
             return
-        shape = (first.start(), -len(value), is_token_char(value[-1]))
+        shape = (first.start(), -len(value))
         shapes = self.by_first_token.setdefault(first.group(), [])
         if shape not in shapes:
             shapes.append(shape)
@@ -108,10 +107,12 @@ class _Index:
             at = blanks.find(token, at)
             while (at and blanks[at - 1] != _BLANK) or (at + width < size and blanks[at + width] != _BLANK):
                 at = blanks.find(token, at + 1)
-            for lead, negative_length, needs_boundary in by_first_token[token]:
+            for lead, negative_length in by_first_token[token]:
                 start = at - lead
                 end = start - negative_length
-                if start < 0 or end > size or (needs_boundary and end < size and blanks[end] != _BLANK):
+                # A value ending with a token character must not run into the next one (whether
+                # it does is read off the text: where it matches, it *is* the text).
+                if start < 0 or end > size or (end < size and blanks[end] != _BLANK and blanks[end - 1] != _BLANK):
                     continue
                 placeholder = placeholders.get(haystack[start:end])
                 if placeholder is not None:
