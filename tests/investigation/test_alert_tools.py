@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.investigation.support import NO_DATA, ago, alert, redactor, store_with, tool_context
+from vigil.anonymization import Anonymizer, FieldPolicy
+from vigil.chat.redaction import TurnRedactor
 from vigil.errors import Forbidden
 from vigil.investigation.alerts import (
     ALERT_COUNTS,
@@ -146,3 +148,10 @@ def test_callers_without_data_rights_get_no_alert_tools(tmp_path: Path, queue) -
     assert not OPEN_AND_ACKNOWLEDGED_ALERTS.available(NO_DATA) and not ALERT_COUNTS.available(NO_DATA)
     with pytest.raises(Forbidden):
         run(open_and_acknowledged_alerts(tool_context(tmp_path, queue, principal=NO_DATA), OpenAlertsArgs()))
+
+
+def test_rules_that_allow_no_field_show_no_alert(tmp_path: Path, queue) -> None:
+    nothing = TurnRedactor(Anonymizer(), FieldPolicy.from_rules([]))
+    text = run(open_and_acknowledged_alerts(tool_context(tmp_path, queue, privacy=nothing), OpenAlertsArgs()))
+    assert text.startswith("The anonymization rules of this space allow no alert field")
+    assert "Ransomware" not in text

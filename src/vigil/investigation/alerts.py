@@ -29,8 +29,9 @@ from vigil.investigation.esql_runner import require_parts, rows_of, run_authoriz
 from vigil.investigation.framing import frame
 from vigil.investigation.tables import render_table
 
-DEFAULT_ALERTS_TO_ANALYZE = 100  # Kibana's DEFAULT_LATEST_ALERTS
-MAX_ALERTS_TO_ANALYZE = 500  # Kibana's MAX_LATEST_ALERTS (the settings slider's top)
+# Kibana's MAX_LATEST_ALERTS (the top of its settings slider); its default, 100, is the
+# `assistant_alerts_to_analyze` setting's.
+MAX_ALERTS_TO_ANALYZE = 500
 ALERT_WINDOW_HOURS = 24
 
 AlertSource = Literal["security", "observability"]
@@ -116,6 +117,8 @@ async def open_and_acknowledged_alerts(context: ToolContext, args: OpenAlertsArg
     size = min(args.size or context.alerts_to_analyze, context.alerts_to_analyze, MAX_ALERTS_TO_ANALYZE)
     if "@timestamp" not in _fields(indices) or "kibana.alert.workflow_status" not in _fields(indices):
         return "The alert indices of this space have no alerts with @timestamp and a workflow status yet."
+    if not keep:
+        return "The anonymization rules of this space allow no alert field to be sent, so no alert can be shown."
     result = await run_authorized(context, parts.source, open_alerts_query(indices, keep, size, ALERT_WINDOW_HOURS))
     rows = rows_of(result)
     if not rows:
