@@ -1,6 +1,6 @@
 """Run the conformance kit from the command line, for quick iteration on the engine.
 
-    python -m tests.esql.conformance                      # a fresh in-process server, every test
+    python -m tests.esql.conformance                      # a fresh server process, every test
     python -m tests.esql.conformance --file stats -k count  # one file, tests whose id contains "count"
     python -m tests.esql.conformance -v                   # also print each failure's query and answer
     python -m tests.esql.conformance --url http://127.0.0.1:5601 --user elastic --password ...
@@ -12,35 +12,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 
 from tests.esql.conformance.datasets import load_all
 from tests.esql.conformance.runner import REPORT_PATH, Outcome, kit_tests, run_tests, summarize, write_report
-
-ADMIN_USER = "elastic"
-ADMIN_PASSWORD = "conformance-admin-password"
-
-
-@contextmanager
-def _fresh_server() -> Iterator[str]:
-    from tests.support.server import running_server
-    from vigil.settings import Settings
-
-    with tempfile.TemporaryDirectory(prefix="vigil-conformance-") as data_dir:
-        settings = Settings(
-            data_dir=Path(data_dir),
-            admin_username=ADMIN_USER,
-            admin_password=ADMIN_PASSWORD,
-            encryption_key="vigil-conformance-encryption-key-0123456789",
-        )
-        with running_server(settings) as url:
-            yield url
+from tests.esql.conformance.server import ADMIN_PASSWORD, ADMIN_USER, recovery, server_process
+from tests.esql.conformance.spec import SpecTest
 
 
 def _print_failures(outcomes: list[Outcome], verbose: bool) -> None:
@@ -75,10 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     if not tests:
         print("no test matches", file=sys.stderr)
         return 2
-    server = nullcontext_url(args.url) if args.url else _fresh_server()
-    with server as url, httpx.Client(base_url=url, auth=(args.user, args.password), timeout=60) as client:
-        load_all(client)
-        outcomes = run_tests(client, tests)
+    if args.url:
+        with httpx.Client(base_url=args.url, auth=(args.user, args.password), timeout=60) as client:
+            outcomes = _run(client, tests, None)
+    else:
+        with server_process() as server, httpx.Client(base_url=server.url, auth=(args.user, args.password)) as client:
+            outcomes = _run(client, tests, recovery(server, client))
+            if server.restarts:
+                print(f"the server was restarted {server.restarts} time(s) after crashing or hanging")
     write_report(outcomes)
     _print_failures(outcomes, args.verbose)
     print("\n" + "\n".join(summarize(outcomes).lines()))
@@ -86,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-@contextmanager
-def nullcontext_url(url: str) -> Iterator[str]:
-    yield url
+def _run(client: httpx.Client, tests: list[SpecTest], recover: Callable[[bool], bool] | None) -> list[Outcome]:
+    load_all(client)
+    return run_tests(client, tests, recover=recover)
 
 
 if __name__ == "__main__":

@@ -288,9 +288,7 @@ def test_escaped_semicolon_and_regex_warning_lines() -> None:
 
 
 def test_emulated_warning_alternatives() -> None:
-    spec = (
-        "t\nROW x = 1;\nwarning:Line 1:24: pushed text#[Emulated:Line 1:28: evaluated text]\n\nx:i\n1\n;\n"
-    )
+    spec = "t\nROW x = 1;\nwarning:Line 1:24: pushed text#[Emulated:Line 1:28: evaluated text]\n\nx:i\n1\n;\n"
     (test,) = parse_spec(spec, "x.csv-spec")
     assert check_warnings(test, ["Line 1:24: pushed text"]) == []
     assert check_warnings(test, ["Line 1:28: evaluated text"]) == []
