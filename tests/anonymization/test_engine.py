@@ -244,7 +244,7 @@ def test_longest_value_first() -> None:
     assert c.anonymize_text("srv-1.corp srv-1") == "P2 N0001"
 
 
-def test_many_new_values_rebuild_the_matcher() -> None:
+def test_every_new_value_is_found_at_once() -> None:
     a = make({}, placeholder_factory=counter_factory())
     for i in range(500):
         a.placeholder_for(f"host-{i}")

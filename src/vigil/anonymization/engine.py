@@ -66,7 +66,7 @@ _TOKEN = re.compile(r"[\w-]+")
 _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Joins the free-text values of a batch so they are scanned in one pass (see `_anonymize_texts`).
 _SEPARATOR = "\x00"
-# Free-text results remembered per anonymizer (see `_free_results`): bounded, and only for values
+# Free-text results remembered per anonymizer (see `_remember`): bounded, and only for values
 # short enough that repeating is likely.
 _REMEMBER_LIMIT = 20_000
 _REMEMBER_MAX_LENGTH = 2_000
@@ -81,13 +81,10 @@ def _is_email(value: str) -> bool:
     return "@" in value and _EMAIL_SHAPE.fullmatch(value) is not None
 
 
-def _char_pattern(ch: str) -> str:
-    return re.escape(ch)
-
-
 def _trie_pattern(values: Iterable[str]) -> str | None:
-    """One regular expression matching any of the values anywhere, longest first (for
-    `deanonymize_text`, where placeholders may be glued to other characters)."""
+    """One regular expression matching any of the values anywhere, longest first: how
+    `deanonymize_text` finds placeholders that are not single tokens (a stored map from
+    elsewhere; Vigil's and Kibana's are UUIDs)."""
     root: dict[Any, Any] = {}
     for value in values:
         if not value:
@@ -102,11 +99,11 @@ def _trie_pattern(values: Iterable[str]) -> str | None:
     def emit(node: dict[Any, Any]) -> str:
         alternatives: list[str] = []
         for key in sorted(k for k in node if k is not None):
-            literal = _char_pattern(key)
+            literal = re.escape(key)
             child = node[key]
             while len(child) == 1 and None not in child:  # compress single-child chains
                 ((next_key, child),) = child.items()
-                literal += _char_pattern(next_key)
+                literal += re.escape(next_key)
             alternatives.append(literal + emit(child))
         if None in node:
             alternatives.append("")
