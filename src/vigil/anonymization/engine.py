@@ -66,10 +66,10 @@ _TOKEN = re.compile(r"[\w-]+")
 _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Joins the free-text values of a batch so they are scanned in one pass (see `_anonymize_texts`).
 _SEPARATOR = "\x00"
-# Free-text results remembered per anonymizer (see `_remember`): bounded, and only for values
-# short enough that repeating is likely.
-_REMEMBER_LIMIT = 20_000
-_REMEMBER_MAX_LENGTH = 2_000
+# Free-text results remembered per anonymizer (see `_remember`): only values short enough that
+# repeating is likely, and at most this many (a few MB at worst; forgotten all at once).
+_REMEMBER_LIMIT = 10_000
+_REMEMBER_MAX_LENGTH = 512
 
 # Exact types of the values a walk treats as scalars without asking anything else.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
