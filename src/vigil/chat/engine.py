@@ -40,8 +40,8 @@ from vigil.datasource import DataSource
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
 from vigil.errors import BadRequest
+from vigil.investigation.alerts_to_analyze import alerts_to_analyze
 from vigil.investigation.attached import cite_attached_alert
-from vigil.investigation.settings import alerts_to_analyze
 from vigil.knowledge_base.context import PROMPTED_TOOL_CONNECTORS, sources_footer, turn_knowledge
 from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.settings import Settings

@@ -8,6 +8,6 @@
 - `access`: which indices a caller may read in a space; `esql_runner`: running a query for a tool;
 - `data_context`: what the query writer is told about the data;
 - `lineage`, `tables`, `framing`: what of a result the model may see, compactly, as data;
-- `settings`, `models`: "alerts to analyze" per conversation;
+- `alerts_to_analyze`, `models`: "alerts to analyze" per request and conversation;
 - `tools`: the static tools as registered with the assistant.
 """
