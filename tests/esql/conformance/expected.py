@@ -130,7 +130,7 @@ def parse_expected(text: str) -> ExpectedResults:
     if not records:
         raise SpecFormatError("a test without a result header")
     columns = [_header(cell) for cell in records[0]]
-    rows = []
+    rows: list[list[Any]] = []
     for record in records[1:]:
         if len(record) > len(columns):
             raise SpecFormatError(f"row {len(rows)} has {len(record)} cells for {len(columns)} columns")
