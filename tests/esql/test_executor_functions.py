@@ -176,3 +176,18 @@ def test_constants_fold_through_eval_for_functions_that_need_them(esql) -> None:
     ]
     duration = esql('FROM employees | STATS c = COUNT(*) BY y = BUCKET(hire_date, "1 year") | SORT y | LIMIT 1')
     assert rows(duration) == [[1, "1985-01-01T00:00:00.000Z"]]
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ('REPEAT("ab", 2147483647)', "Creating repeated strings with more than [1048576] bytes is not supported"),
+        ("SPACE(1048577)", "Creating strings with more than [1048576] bytes is not supported"),
+    ],
+)
+def test_strings_over_a_mebibyte_are_null_with_a_warning_not_allocated(esql, expression: str, message: str) -> None:
+    # Once a segfault of the whole server (4 GiB asked of DuckDB); Elasticsearch caps at 1 MiB.
+    result = esql(f"ROW v = {expression}")
+    assert rows(result) == [[None]]
+    assert result.warnings[-1].endswith(f"java.lang.IllegalArgumentException: {message}")
+    assert rows(esql('ROW v = LENGTH(REPEAT("é", 524288))')) == [[524288]]  # exactly 1 MiB of UTF-8

@@ -138,14 +138,28 @@ register(
 )
 
 
+# Elasticsearch refuses to build strings over 1 MiB (null and a warning): a query must not be able
+# to make the server allocate gigabytes (REPEAT("ab", 2147483647) would ask for 4 GiB).
+MAX_BUILT_STRING_BYTES = 1024 * 1024
+
+
 def _emit_repeat(e: Emit, call: Call) -> str:
-    count = e.arg(call, 1)
-    warn = e.warn(
+    value, count = e.arg(call, 0), e.arg(call, 1)
+    negative = e.warn(
         call,
         "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [{}]",
         detail_sql=count,
     )
-    return f"(CASE WHEN {count} < 0 THEN {warn} ELSE repeat({e.arg(call, 0)}, {count}) END)"
+    too_big = e.warn(
+        call,
+        "java.lang.IllegalArgumentException: Creating repeated strings with more than "
+        f"[{MAX_BUILT_STRING_BYTES}] bytes is not supported",
+    )
+    return (
+        f"(CASE WHEN {count} < 0 THEN {negative} "
+        f"WHEN CAST(strlen({value}) AS BIGINT) * {count} > {MAX_BUILT_STRING_BYTES} THEN {too_big} "
+        f"ELSE repeat({value}, {count}) END)"
+    )
 
 
 register(Function("repeat", (_STR, p("number", INTEGRAL, "integer")), _keyword, _emit_repeat))
@@ -153,12 +167,20 @@ register(Function("repeat", (_STR, p("number", INTEGRAL, "integer")), _keyword, 
 
 def _emit_space(e: Emit, call: Call) -> str:
     count = e.arg(call, 0)
-    warn = e.warn(
+    negative = e.warn(
         call,
         "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [{}]",
         detail_sql=count,
     )
-    return f"(CASE WHEN {count} < 0 THEN {warn} ELSE repeat(' ', {count}) END)"
+    too_big = e.warn(
+        call,
+        f"java.lang.IllegalArgumentException: Creating strings with more than [{MAX_BUILT_STRING_BYTES}] bytes "
+        "is not supported",
+    )
+    return (
+        f"(CASE WHEN {count} < 0 THEN {negative} WHEN {count} > {MAX_BUILT_STRING_BYTES} THEN {too_big} "
+        f"ELSE repeat(' ', {count}) END)"
+    )
 
 
 register(Function("space", (p("number", INTEGRAL, "integer"),), _keyword, _emit_space))
