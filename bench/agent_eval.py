@@ -525,10 +525,11 @@ def report_nl(runs: list[NlRun], markdown: bool) -> None:
     table = Table(
         "model",
         "questions",
+        "a query ran",
         "correct (strict)",
         "correct (lenient)",
         "mean attempts",
-        "writer ≈tokens/question",
+        "writer tokens/question",
         "s/question",
     )
     rows = []
@@ -537,6 +538,7 @@ def report_nl(runs: list[NlRun], markdown: bool) -> None:
         row = [
             run.model,
             str(len(run.outcomes)),
+            f"{sum(1 for o in run.outcomes if o.error is None) / n:.0%}",
             f"{run.score():.0%}",
             f"{run.score(lenient=True):.0%}",
             f"{sum(o.attempts for o in run.outcomes) / n:.2f}",
