@@ -1,7 +1,7 @@
 """ECS-like events for the data plane benchmarks: deterministic, spread evenly over N days.
 
 Each event looks like a web/auth log line a shipper would send: `@timestamp`, `event.*`,
-`host.*`, `source.ip`, `user.name`, `http.*`, `url.path`, `message`, a few numbers and tags
+`host.*`, `source.ip`, `user.name`, `service.name`, `http.*`, `url.path`, `message`, a few numbers and tags
 (about 20 fields, ~450 bytes of JSON). Written as plain NDJSON (one document per line), the
 form `vigil ingest --index` and DuckDB's `read_json` both take.
 """
@@ -18,6 +18,13 @@ import orjson
 HOSTS = [f"web-{i:02d}" for i in range(40)]
 USERS = [f"user{i:04d}" for i in range(2000)]
 PATHS = ["/", "/login", "/logout", "/api/orders", "/api/cart", "/search", "/products/42", "/admin"]
+SERVICES = {
+    "/api/orders": "checkout",
+    "/api/cart": "checkout",
+    "/login": "auth",
+    "/logout": "auth",
+    "/search": "search",
+}
 METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"]
 STATUSES = [200, 200, 200, 200, 201, 204, 301, 302, 400, 401, 403, 404, 500, 503]
 CATEGORIES = ["web", "authentication", "network", "process"]
@@ -53,6 +60,7 @@ def events(count: int, days: int, seed: int = 7) -> Iterator[dict[str, object]]:
                 "response": {"status_code": status, "bytes": rng.randrange(200, 90_000)},
             },
             "url": {"path": path},
+            "service": {"name": SERVICES.get(path, "frontend")},
             "message": f"{method} {path} HTTP/1.1 {status} user={user}",
             "tags": rng.sample(TAGS, rng.randrange(1, 3)),
             "latency_ms": round(rng.random() * 900, 3),

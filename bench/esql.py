@@ -1,5 +1,5 @@
-"""The data plane at scale: ingest rates through `_bulk` and `vigil ingest` (query timings: see the
-ES|QL section, added separately).
+"""The data plane at scale: ingest rates through `_bulk` and `vigil ingest`, then ES|QL query
+latency against the same queries written by hand in DuckDB SQL (bench/_esql_queries.py).
 
 Generates N ECS-like events over D days as plain NDJSON (bench/_esql_data.py), then measures,
 in this order and in the same run:
@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 import httpx
 from _esql_data import write_ndjson
+from _esql_queries import report_queries, time_queries
 from _support import machine_description, vigil_server
 from rich.console import Console
 from rich.table import Table
@@ -214,7 +215,8 @@ def main() -> None:
             rates.append(bulk_rate(base_url, source, size, docs, server_pid))
             rates.append(cli_rate(base_url, source, size, docs, server_pid))
             report(rates)
-            # ES|QL query timings over the loaded data are added here by the query benchmark.
+        # The server has stopped: its DuckDB file can be opened here, for both sides of each query.
+        report_queries(console, time_queries(workdir / "data" / "data.duckdb", "bench-bulk"))
         console.print(f"load average after: {os.getloadavg()}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
