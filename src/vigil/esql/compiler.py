@@ -279,9 +279,10 @@ class _Compiler:
         names = "[" + ", ".join(sql_string(c) for c in step.captures) + "]"
         regex = sql_string(step.regex)
 
-        def extracted(text: str, alias: str, captures: list[str], type_: DataType) -> str:
-            """The output for one input string (a LIST for multi-valued grok fields)."""
-            struct = f"regexp_extract({text}, {regex}, {names})"
+        def extracted(text: str, alias: str, captures: list[str], type_: DataType, match: str | None = None) -> str:
+            """The output for one input string (a LIST for multi-valued grok fields). `match`, when
+            given, is a column already holding the groups (NULL when the pattern did not match)."""
+            struct = match or f"regexp_extract({text}, {regex}, {names})"
             parts = [f"{struct}.{_quote_name(c)}" for c in captures]
             if step.grok:
                 parts = [f"NULLIF({p}, '')" for p in parts]
@@ -295,8 +296,15 @@ class _Compiler:
                 joined = parts[0]
             else:
                 joined = f"concat_ws({sql_string(step.separator)}, {', '.join(parts)})"
-            return f"(CASE WHEN regexp_matches({text}, {regex}) THEN {joined} END)"
+            matched = f"{match} IS NOT NULL" if match else f"regexp_matches({text}, {regex})"
+            return f"(CASE WHEN {matched} THEN {joined} END)"
 
+        match_column: str | None = None
+        if not step.source.mv:
+            # Match once per row, not once per output key: each key reads its group from the struct.
+            match_column = f"m{len(self.ctes)}"
+            groups = f"(CASE WHEN regexp_matches({value}, {regex}) THEN regexp_extract({value}, {regex}, {names}) END)"
+            previous = self.add(f"SELECT *, {groups} AS {match_column} FROM {previous}")
         columns = []
         for alias, captures, type_ in step.outputs:
             if step.source.mv:
@@ -308,11 +316,12 @@ class _Compiler:
                     values = f"list_filter(list_transform({value}, lambda x: {per_value}), lambda v: v IS NOT NULL)"
                 text = f"(CASE WHEN len({values}) = 0 THEN NULL ELSE {values} END)"
             else:
-                text = extracted(value, alias, captures, type_)
+                text = extracted(value, alias, captures, type_, match_column)
                 if alias in step.lists:
                     text = f"(CASE WHEN len({text}) = 0 THEN NULL ELSE {text} END)"
             columns.append(f"{text} AS {alias}")
-        return self.add(f"SELECT *, {', '.join(columns)} FROM {previous}")
+        exclude = f" EXCLUDE ({match_column})" if match_column else ""
+        return self.add(f"SELECT *{exclude}, {', '.join(columns)} FROM {previous}")
 
     def join_step(self, step: JoinStep, previous: str) -> str:
         right = step.index.relation
