@@ -51,4 +51,6 @@ def running_app(app: FastAPI) -> Iterator[str]:
         yield base_url
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        # Shutdown waits for background work (the knowledge base indexer finishes its batch); a
+        # server thread still running when the interpreter exits can abort the whole test run.
+        thread.join(timeout=150)

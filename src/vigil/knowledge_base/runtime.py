@@ -29,6 +29,7 @@ logger = logging.getLogger("vigil.knowledge_base")
 # "remember ..." is found by meaning in the very next turn; larger ones go to the background.
 INLINE_EMBED_LIMIT = 16
 INDEXER_POLL_SECONDS = 30.0
+INDEXER_STOP_SECONDS = 120  # a batch takes seconds; minutes only on a starved machine
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class KnowledgeBase:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            # The indexer stops between batches (EMBED_BATCH passages). Wait for it: a thread still
+            # inside NumPy or the tokenizer while the interpreter exits aborts the process.
+            self._thread.join(timeout=INDEXER_STOP_SECONDS)
         self._embedder.shutdown(wait=False)
 
     def install_builtin(self) -> list[str]:
