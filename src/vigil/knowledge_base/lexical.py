@@ -8,6 +8,7 @@ chunks and make ranking slow without telling anything.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -284,15 +285,46 @@ def _search_postgres(
     words = query_words(query)
     if not words:
         return []
-    # One plainto_tsquery per word, OR-ed: PostgreSQL's own parser splits each word exactly as it
-    # split the documents (it keeps `t1059.001` whole, for example).
-    parts = " || ".join(f"plainto_tsquery('english', :w{i})" for i in range(len(words)))
+    scope = {"namespaces": list(namespaces), "owners": list(owners)}
+    # PostgreSQL's ts_rank_cd has no inverse document frequency: "technique" would weigh as much
+    # as "t1059.001". Each word's rank is weighted by its BM25 idf, as FTS5's bm25() does.
+    passages = int(session.execute(_PG_PASSAGE_COUNT, scope).scalar() or 0)
+    weights: dict[str, float] = {}
+    for word in words:
+        found = int(session.execute(_PG_DOCUMENT_COUNT, {**scope, "word": word, "cap": IDF_COUNT_CAP}).scalar() or 0)
+        if found:
+            weights[word] = math.log(1 + (max(passages, found) - found + 0.5) / (found + 0.5))
+    if not weights:
+        return []
+    # One plainto_tsquery per word: PostgreSQL's own parser splits each word exactly as it split
+    # the documents (it keeps `t1059.001` whole, for example).
+    ranked = list(weights)
+    matches = " || ".join(f"plainto_tsquery('english', :w{i})" for i in range(len(ranked)))
+    rank = " + ".join(
+        f":idf{i} * ts_rank_cd(c.search_vector, plainto_tsquery('english', :w{i}))" for i in range(len(ranked))
+    )
     statement = text(
-        f"SELECT c.id AS id, ts_rank_cd(c.search_vector, q.query) AS rank "
-        f"FROM kb_chunks AS c, (SELECT {parts} AS query) AS q "
+        f"SELECT c.id AS id, ({rank}) AS rank "
+        f"FROM kb_chunks AS c, (SELECT {matches} AS query) AS q "
         "WHERE c.search_vector @@ q.query AND c.namespace IN :namespaces AND c.owner_id IN :owners "
         "ORDER BY rank DESC, c.id LIMIT :limit"
     ).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
-    params: dict[str, object] = {f"w{i}": word for i, word in enumerate(words)}
-    params.update({"namespaces": list(namespaces), "owners": list(owners), "limit": limit})
+    params: dict[str, object] = {**scope, "limit": limit}
+    for i, word in enumerate(ranked):
+        params[f"w{i}"] = word
+        params[f"idf{i}"] = weights[word]
     return [LexicalHit(int(row.id), float(row.rank)) for row in session.execute(statement, params)]
+
+
+# Past this many passages a word is simply common: counting further would cost index reads for
+# an idf that hardly changes.
+IDF_COUNT_CAP = 20_000
+
+_PG_PASSAGE_COUNT = text(
+    "SELECT count(*) FROM kb_chunks WHERE namespace IN :namespaces AND owner_id IN :owners"
+).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
+
+_PG_DOCUMENT_COUNT = text(
+    "SELECT count(*) FROM (SELECT 1 FROM kb_chunks WHERE search_vector @@ plainto_tsquery('english', :word) "
+    "AND namespace IN :namespaces AND owner_id IN :owners LIMIT :cap) AS found"
+).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
