@@ -7,8 +7,8 @@ from functools import cache
 from sqlalchemy import ColumnElement, exists, select
 
 from vigil.conversations.models import Conversation, ConversationMessage, ConversationUser
-from vigil.errors import BadRequest
-from vigil.kql import FieldSpec, KqlError, NestedSpec, parse, to_sql
+from vigil.kql import FieldSpec, NestedSpec
+from vigil.paging import kql_condition
 
 
 def _users_exist(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -79,8 +79,4 @@ def conversation_fields() -> dict[str, FieldSpec | NestedSpec]:
 
 
 def compile_filter(kql: str) -> ColumnElement[bool]:
-    """The SQL condition for a KQL filter; a 400 naming the problem when it does not parse."""
-    try:
-        return to_sql(parse(kql), conversation_fields(), default_fields=("title",))
-    except KqlError as exc:
-        raise BadRequest(f"Invalid filter query parameter: {exc.message}") from exc
+    return kql_condition(kql, conversation_fields(), ("title",))

@@ -10,9 +10,9 @@ from functools import cache
 
 from sqlalchemy import ColumnElement
 
-from vigil.errors import BadRequest
 from vigil.knowledge_base.models import GLOBAL_OWNER, KnowledgeBaseEntry
-from vigil.kql import FieldSpec, KqlError, parse, to_sql
+from vigil.kql import FieldSpec
+from vigil.paging import kql_condition
 
 
 @cache
@@ -55,8 +55,4 @@ def entry_fields() -> dict[str, FieldSpec]:
 
 
 def compile_filter(kql: str) -> ColumnElement[bool]:
-    """The SQL condition for a KQL filter; a 400 naming the problem when it does not parse."""
-    try:
-        return to_sql(parse(kql), entry_fields(), default_fields=("name", "text"))
-    except KqlError as exc:
-        raise BadRequest(f"Invalid filter query parameter: {exc.message}") from exc
+    return kql_condition(kql, entry_fields(), ("name", "text"))

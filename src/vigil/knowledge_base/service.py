@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.principal import Principal
@@ -26,7 +25,7 @@ from vigil.knowledge_base.filters import compile_filter
 from vigil.knowledge_base.indexing import replace_chunks
 from vigil.knowledge_base.models import BUILTIN_NAMESPACE, GLOBAL_OWNER, KnowledgeBaseEntry
 from vigil.knowledge_base.spaces import bump_revisions, get_space, search_namespaces
-from vigil.paging import check_result_window, select_fields
+from vigil.paging import FindQuery, FindShape, find_page
 
 BUILTIN_AUTHOR = "vigil"
 
@@ -248,16 +247,6 @@ def delete_targets(
 # --- reads ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FindQuery:
-    page: int = 1
-    per_page: int = 20
-    sort_field: str = "updated_at"
-    sort_order: str = "desc"
-    filter: str | None = None
-    fields: Sequence[str] | None = None
-
-
 _SORT_COLUMNS = {
     "created_at": KnowledgeBaseEntry.created_at,
     "updated_at": KnowledgeBaseEntry.updated_at,
@@ -276,31 +265,16 @@ _FIELD_ALIASES = {
     "output_fields": "outputFields",
 }
 _ALWAYS_RETURNED = ("id", "type", "name")
+_FIND_SHAPE = FindShape(KnowledgeBaseEntry, KnowledgeBaseEntry.id, _SORT_COLUMNS, _FIELD_ALIASES, _ALWAYS_RETURNED)
 
 
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
     """The space's entries the caller sees (built-in content is not listed entry by entry; the
     status route and `builtin_summaries` describe it), paged, sorted and filtered with KQL."""
-    check_result_window(query.page, query.per_page)
     condition: ColumnElement[bool] = _visible(principal, space_id)
     if query.filter:
         condition = and_(condition, compile_filter(query.filter))
-    total = session.scalar(select(func.count()).select_from(KnowledgeBaseEntry).where(condition)) or 0
-    if query.per_page == 0:
-        return total, []
-    column = _SORT_COLUMNS[query.sort_field]
-    ordering = column.asc() if query.sort_order == "asc" else column.desc()
-    rows = session.scalars(
-        select(KnowledgeBaseEntry)
-        .where(condition)
-        .order_by(ordering, KnowledgeBaseEntry.id)
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
-    )
-    documents = [entry_document(row) for row in rows]
-    if query.fields:
-        documents = [select_fields(d, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for d in documents]
-    return total, documents
+    return find_page(session, _FIND_SHAPE, condition, query, entry_document)
 
 
 def required_entries(session: Session, principal: Principal, space_id: str) -> list[KnowledgeBaseEntry]:

@@ -11,8 +11,8 @@ from functools import cache
 
 from sqlalchemy import ColumnElement, exists, select
 
-from vigil.errors import BadRequest
-from vigil.kql import And, FieldSpec, KqlError, Match, Nested, NestedSpec, Node, Not, Or, Range, parse, to_sql
+from vigil.kql import And, FieldSpec, Match, Nested, NestedSpec, Node, Not, Or, Range
+from vigil.paging import kql_condition
 from vigil.prompts.models import Prompt, PromptCategory
 
 _MULTI_VALUED = {"categories": "value"}
@@ -83,8 +83,4 @@ def _rewrite(node: Node) -> Node:
 
 
 def compile_filter(kql: str) -> ColumnElement[bool]:
-    """The SQL condition for a KQL filter; a 400 naming the problem when it does not parse."""
-    try:
-        return to_sql(_rewrite(parse(kql)), prompt_fields(), default_fields=("name", "content"))
-    except KqlError as exc:
-        raise BadRequest(f"Invalid filter query parameter: {exc.message}") from exc
+    return kql_condition(kql, prompt_fields(), ("name", "content"), rewrite=_rewrite)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from vigil.auth.principal import Principal
 from vigil.conversations.service import kibana_timestamp
 from vigil.db.base import utcnow
 from vigil.errors import BadRequest, Conflict, Forbidden, NotFound
-from vigil.paging import check_result_window, select_fields
+from vigil.paging import FindQuery, FindShape, find_page
 from vigil.prompts import schemas
 from vigil.prompts.defaults import DEFAULT_PROMPTS, DEFAULT_PROMPTS_BY_ID, DefaultPrompt
 from vigil.prompts.filters import compile_filter
@@ -132,16 +131,6 @@ def is_owner(prompt: Prompt, principal: Principal) -> bool:
     return prompt.owner_id == principal.user_id
 
 
-@dataclass(frozen=True)
-class FindQuery:
-    page: int = 1
-    per_page: int = 20
-    sort_field: str = "updated_at"
-    sort_order: str = "desc"
-    filter: str | None = None
-    fields: Sequence[str] | None = None
-
-
 _SORT_COLUMNS = {
     "created_at": Prompt.created_at,
     "updated_at": Prompt.updated_at,
@@ -160,29 +149,14 @@ _FIELD_ALIASES = {
 }
 # PromptResponse requires these, so they come back whatever `fields=` says.
 _ALWAYS_RETURNED = ("id", "name", "promptType", "content")
+_FIND_SHAPE = FindShape(Prompt, Prompt.id, _SORT_COLUMNS, _FIELD_ALIASES, _ALWAYS_RETURNED)
 
 
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
-    check_result_window(query.page, query.per_page)
     condition: ColumnElement[bool] = Prompt.namespace == space_id
     if query.filter:
         condition = and_(condition, compile_filter(query.filter))
-    total = session.scalar(select(func.count()).select_from(Prompt).where(condition)) or 0
-    if query.per_page == 0:
-        return total, []
-    column = _SORT_COLUMNS[query.sort_field]
-    ordering = column.asc() if query.sort_order == "asc" else column.desc()
-    rows = session.scalars(
-        select(Prompt)
-        .where(condition)
-        .order_by(ordering, Prompt.id)
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
-    )
-    documents = [prompt_document(row) for row in rows]
-    if query.fields:
-        documents = [select_fields(d, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for d in documents]
-    return total, documents
+    return find_page(session, _FIND_SHAPE, condition, query, prompt_document)
 
 
 def resolve_system_prompt(session: Session, principal: Principal, space_id: str, prompt_id: str | None) -> str:

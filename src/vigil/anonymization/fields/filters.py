@@ -10,8 +10,8 @@ from functools import cache
 from sqlalchemy import ColumnElement
 
 from vigil.anonymization.fields.models import AnonymizationField
-from vigil.errors import BadRequest
-from vigil.kql import FieldSpec, KqlError, parse, to_sql
+from vigil.kql import FieldSpec
+from vigil.paging import kql_condition
 
 
 @cache
@@ -43,8 +43,4 @@ def anonymization_field_fields() -> dict[str, FieldSpec]:
 
 
 def compile_filter(kql: str) -> ColumnElement[bool]:
-    """The SQL condition for a KQL filter; a 400 naming the problem when it does not parse."""
-    try:
-        return to_sql(parse(kql), anonymization_field_fields(), default_fields=("field",))
-    except KqlError as exc:
-        raise BadRequest(f"Invalid filter query parameter: {exc.message}") from exc
+    return kql_condition(kql, anonymization_field_fields(), ("field",))
