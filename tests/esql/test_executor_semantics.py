@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.esql.conftest import rows
+from vigil.esql.errors import EsqlExecutionError
 from vigil.esql.executor import run_esql
 
 pytestmark = pytest.mark.backend_independent
@@ -96,3 +99,27 @@ def test_params_positional_and_named(store) -> None:
 def test_now_is_one_instant_per_query(esql) -> None:
     result = esql("ROW a = NOW() | EVAL b = NOW(), same = a == b")
     assert rows(result)[0][2] is True
+
+
+def test_a_query_past_the_time_limit_is_cancelled_and_the_store_stays_usable(store) -> None:  # type: ignore[no-untyped-def]
+    # 300,000 x 300,000 rows: hours of work, which must not hold the store (one statement at a time).
+    runaway = (
+        'ROW a = SPLIT(REPEAT("ab,", 300000), ",") | MV_EXPAND a'
+        ' | EVAL b = SPLIT(REPEAT("c,", 300000), ",") | MV_EXPAND b | STATS c = COUNT(*)'
+    )
+    started = time.monotonic()
+    with pytest.raises(EsqlExecutionError) as caught:
+        run_esql(store, runaway, time_limit_seconds=0.5)
+    assert caught.value.es_type == "task_cancelled_exception"
+    assert "limit of [0.5s]" in caught.value.message
+    assert time.monotonic() - started < 30
+    assert run_esql(store, "ROW a = 1").values == [[1]]
+
+
+def test_bucket_sizes_are_counted_not_walked_for_billions_of_buckets(store) -> None:  # type: ignore[no-untyped-def]
+    # Elasticsearch's bucket.csv-spec veryLargeNumberOfBuckets: once a compile that never ended.
+    query = (
+        "FROM employees | STATS c = COUNT(*) BY b = BUCKET(hire_date, 8000000000,"
+        ' "1985-01-01T00:00:00.000", "2000-01-01T00:00:00.000") | SORT b | LIMIT 1'
+    )
+    assert rows(run_esql(store, query, time_limit_seconds=30)) == [[1, "1985-11-21T00:00:00.000Z"]]

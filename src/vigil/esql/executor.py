@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from vigil.dataplane.store import DataStore
 
 MAX_RECORDED_FAILURES = 20
+# A query still running after this long is cancelled: the store serves one statement at a time,
+# so a runaway query (BUCKET asked for billions of buckets, say) would hold up every other reader
+# and every write.
+QUERY_TIME_LIMIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,10 @@ def run_esql(
     params: list[Any] | dict[str, Any] | None = None,
     *,
     now: datetime | None = None,
+    time_limit_seconds: float = QUERY_TIME_LIMIT_SECONDS,
 ) -> EsqlResult:
-    """Run one ES|QL query. Raises EsqlParsingError / EsqlVerificationError (400s) on bad input."""
+    """Run one ES|QL query. Raises EsqlParsingError / EsqlVerificationError (400s) on bad input,
+    EsqlExecutionError (`task_cancelled_exception`) past the time limit."""
     started = time.perf_counter()
     now = now or datetime.now(UTC).replace(tzinfo=None)
     plan = verify(query, parse(query), store.catalog, params, now)
@@ -62,10 +68,20 @@ def run_esql(
         with store.reader() as cursor:
             if compiled.warnings:
                 _ensure_warn_function(store, cursor)
+            deadline = threading.Timer(time_limit_seconds, cursor.interrupt)
+            deadline.daemon = True
+            deadline.start()
             try:
                 rows = cursor.execute(sql).fetchall()
+            except duckdb.InterruptException as exc:
+                raise EsqlExecutionError(
+                    f"ES|QL query cancelled: it ran longer than the limit of [{time_limit_seconds:g}s]",
+                    "task_cancelled_exception",
+                ) from exc
             except duckdb.Error as exc:
                 raise _execution_error(exc) from exc
+            finally:
+                deadline.cancel()
     finally:
         _unregister(token)
     columns = [EsqlColumn(c.name, c.type.output) for c in compiled.columns]

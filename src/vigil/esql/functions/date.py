@@ -114,14 +114,22 @@ def _round(value: datetime, amount: int, unit: str) -> datetime:
     return epoch + ((value - epoch) // step) * step
 
 
-def _next(value: datetime, amount: int, unit: str) -> datetime:
+def _fixed_step(amount: int, unit: str) -> timedelta | None:
+    """The length of a bucket, for every unit but months and years (whose length varies)."""
     if unit == "week":
-        return value + timedelta(days=7)
+        return timedelta(days=7)
+    if unit in ("month", "year"):
+        return None
+    return timedelta(days=amount) if unit == "day" else timedelta(seconds=amount * _FIXED_SECONDS[unit])
+
+
+def _next(value: datetime, amount: int, unit: str) -> datetime:
     if unit == "month":
         return datetime(value.year + value.month // 12, value.month % 12 + 1, 1)
     if unit == "year":
         return datetime(value.year + 1, 1, 1)
-    step = timedelta(days=amount) if unit == "day" else timedelta(seconds=amount * _FIXED_SECONDS[unit])
+    step = _fixed_step(amount, unit)
+    assert step is not None
     return value + step
 
 
@@ -130,6 +138,11 @@ def pick_rounding(buckets: int, start: datetime, end: datetime) -> tuple[int, st
 
     def ok(amount: int, unit: str) -> bool:
         bucket = _round(start, amount, unit)
+        step = _fixed_step(amount, unit)
+        if step is not None:
+            # Counted, not walked: a query may ask for billions of buckets.
+            needed = max(-((bucket - end) // step), 1)
+            return 1 <= needed <= buckets
         for _ in range(buckets):
             bucket = _next(bucket, amount, unit)
             if bucket >= end:
