@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
 
 from vigil.auth.principal import Principal
 from vigil.conversations.models import Conversation, ConversationUser
@@ -36,31 +35,26 @@ def sharing_state(users: Sequence[Mapping[str, str]], owner_id: str, owner_name:
 
 
 def visible_to(principal: Principal, space_id: str, *, owned_only: bool = False) -> ColumnElement[bool]:
-    """SQL condition: conversations of this space the principal may read.
+    """SQL condition: the principal may read this conversation of the space.
 
-    Written as `id IN (owned UNION shared UNION listed)` over an alias of the table, so each branch
-    is one independent index lookup and the database builds the small set of visible ids first;
-    the namespace test lives in the branches. `owner OR shared OR EXISTS(...)` (or branches
-    correlated to the outer row) made SQLite and PostgreSQL read every conversation of the space.
+    For reads of one conversation by id: the database finds the row by its key, then checks the
+    owner, the shared flag, or (correlated) the caller's entry in its user list. Lists do not use
+    this: `_find` counts and pages `visibility_branches`, each served by an index. (An
+    `id IN (owned UNION shared UNION listed)` form here built every visible id of the space for
+    each single read: ~20 ms at 100k conversations instead of ~1 ms.)
     """
+    in_space = Conversation.namespace == space_id
+    own = Conversation.created_by_id == principal.user_id
     if owned_only:
-        return and_(Conversation.namespace == space_id, Conversation.created_by_id == principal.user_id)
-    candidate = aliased(Conversation)
-    owned = select(candidate.id).where(candidate.namespace == space_id, candidate.created_by_id == principal.user_id)
-    shared = select(candidate.id).where(candidate.namespace == space_id, candidate.is_shared_globally.is_(True))
-    # A user entry may name only `name` (clients written for older Kibana do): match on it then.
-    listed = (
-        select(ConversationUser.conversation_id)
-        .join(candidate, candidate.id == ConversationUser.conversation_id)
-        .where(
-            candidate.namespace == space_id,
-            or_(
-                ConversationUser.user_id == principal.user_id,
-                and_(ConversationUser.user_id.is_(None), ConversationUser.user_name == principal.username),
-            ),
-        )
+        return and_(in_space, own)
+    listed = exists().where(
+        ConversationUser.conversation_id == Conversation.id,
+        or_(
+            ConversationUser.user_id == principal.user_id,
+            and_(ConversationUser.user_id.is_(None), ConversationUser.user_name == principal.username),
+        ),
     )
-    return Conversation.id.in_(union(owned, shared, listed))
+    return and_(in_space, or_(own, Conversation.is_shared_globally.is_(True), listed))
 
 
 def visibility_branches(principal: Principal, space_id: str, *, owned_only: bool = False) -> list[ColumnElement[bool]]:
