@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.anonymization.detectors import _SIMPLE
+from vigil.anonymization.detectors import _SECRET_SHAPES, _SHAPE_HINT, _SIMPLE
 
 PLAIN = {
     "ipv4": re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)"),
@@ -39,3 +39,16 @@ def test_cheap_tests_never_skip_a_match(name: str, text: str) -> None:
     pattern, _, could_match = _SIMPLE[name]
     if pattern.search(text):
         assert could_match(text)
+
+
+# Pieces of every vendor shape, cut where the hint cuts them, and text around them.
+SECRET_PIECES = ["sk-", "k-", "s", "eyJ", "yJ", "e", "gh", "ghp_", "hp_", "github_pat_", "hub_pat_", "xox", "xoxb-"]
+SECRET_PIECES += ["AKIA", "KIA", "-----BEGIN ", "PRIVATE KEY", "-----", "RSA ", "END ", "A", "0", "Ab9", "_", ".", " "]
+SECRET_PIECES += ["ABCDEFGHIJKLMNOP", "abcdefghijklmnopqrstuvwxyz0123456789", "\n"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=st.lists(st.sampled_from(SECRET_PIECES), max_size=16).map("".join))
+def test_the_secret_shape_hint_never_skips_a_match(text: str) -> None:
+    if _SECRET_SHAPES.search(text):
+        assert _SHAPE_HINT.search(text)

@@ -107,10 +107,12 @@ _SECRET_CONTEXT = re.compile(
 
 # Cheap tests that tell most texts hold no secret, before the expressions above (slow to scan:
 # lookbehinds, case-insensitive words). One search for every vendor prefix (twice as fast as a
-# substring test for each); the words are looked for in the lowered text when it is ASCII (other
-# text may spell them with letters that only match case-insensitively, such as U+017F long s or
-# U+212A Kelvin sign).
-_SHAPE_HINT = re.compile(r"PRIVATE KEY|A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)|gh[pousr]_|github_pat_|xox|sk-|eyJ")
+# substring test for each), each cut to a part that starts with a rare letter (`yJ` of `eyJ`,
+# `k-` of `sk-`: a search stops at every place its first letter could start a match, and `e`
+# and `s` are everywhere; 25% faster); the words are looked for in the lowered text when it is
+# ASCII (other text may spell them with letters that only match case-insensitively, such as
+# U+017F long s or U+212A Kelvin sign).
+_SHAPE_HINT = re.compile(r"PRIVATE KEY|A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)|h[pousr]_|hub_pat_|xox|k-|yJ")
 _CONTEXT_HINTS = ("pass", "pwd", "secret", "key", "token", "credential", "bearer")
 
 

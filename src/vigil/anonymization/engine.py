@@ -56,7 +56,7 @@ from typing import Any
 from vigil.anonymization.detectors import DetectorSet
 from vigil.anonymization.known_values import KnownValues, fold, is_token_char
 from vigil.anonymization.placeholders import uuid_placeholder
-from vigil.anonymization.policy import FieldEntry, FieldNode, FieldPolicy
+from vigil.anonymization.policy import FieldNode, FieldPolicy
 
 __all__ = ["Anonymizer", "PlaceholderFactory", "uuid_placeholder"]
 
@@ -347,93 +347,94 @@ class Anonymizer:
         remembered: dict[Any, Any],
         pending: list[_Slot],
     ) -> None:
-        """One object of a document: allowed values into `out` (see `_leaf`). Exact `type(...)
-        is` tests before any `isinstance` (an ABC check costs more than the rest): this is the
-        hot loop."""
+        """One object of a document: allowed values into `out`. This is the hot loop (one pass
+        per key of every walked object): a string or an int is handled here (`_values`
+        states the same for any value; it is inlined for these two), exact `type(...) is` tests come
+        before any `isinstance` (an ABC check costs more than the rest), and each field's list
+        is made with its first value (most fields have one)."""
         entries = node.entries
-        for key in document:
-            entry = entries.get(key) or node.entry(key)
-            if not entry[1] and entry[3] is None:
-                continue  # nothing of it is sent: its value is not even read
-            item = document[key]
+        for key, item in document.items():
+            name, allowed, anonymized, child = entries.get(key) or node.entry(key)
             kind = type(item)
-            if kind is str:
-                if not entry[1]:
+            if kind is str or kind is int:
+                if not allowed:
                     continue
-                # `_leaf` for a string, inlined.
-                bucket = out.get(entry[0])
-                if bucket is None:
-                    bucket = out[entry[0]] = []
-                if entry[2]:
-                    bucket.append((self._to_placeholder.get(item) or self.placeholder_for(item)) if item else item)
-                else:
-                    result = remembered.get(item)
-                    if result is None:
-                        pending.append((bucket, len(bucket), item))
-                        bucket.append(item)
+                if anonymized:
+                    if kind is int:
+                        item = str(item)  # what json.dumps writes (see `_as_text`)
+                    value = (self._to_placeholder.get(item) or self.placeholder_for(item)) if item else item
+                    if name in out:
+                        out[name].append(value)
                     else:
-                        bucket.append(result)
+                        out[name] = [value]
+                    continue
+                value = remembered.get(item)
+                if name in out:
+                    bucket = out[name]
+                    if value is None:
+                        pending.append((bucket, len(bucket), item))
+                        value = item
+                    bucket.append(value)
+                elif value is None:
+                    out[name] = bucket = [item]
+                    pending.append((bucket, 0, item))
+                else:
+                    out[name] = [value]
             elif kind is dict:
-                if entry[3] is not None:
-                    self._walk(item, entry[3], out, remembered, pending)
-            elif kind is list:
-                if entry[1] or entry[3] is not None:
-                    self._walk_list(item, entry, out, remembered, pending)
-            elif kind in _SCALARS:
-                if entry[1]:
-                    self._leaf(item, entry, out, remembered, pending)
-            else:
-                self._walk_list((item,), entry, out, remembered, pending)
+                if child is not None:
+                    self._walk(item, child, out, remembered, pending)
+            elif allowed or child is not None:
+                self._values(
+                    item if kind is list else (item,), name, allowed, anonymized, child, out, remembered, pending
+                )
 
-    def _walk_list(
+    def _values(
         self,
         items: Iterable[Any],
-        entry: FieldEntry,
+        name: str,
+        allowed: bool,
+        anonymized: bool,
+        child: FieldNode | None,
         out: dict[str, list[Any]],
         remembered: dict[Any, Any],
         pending: list[_Slot],
     ) -> None:
-        """Values of one field: a list's values belong to the list's field, and objects inside
-        it are walked under the list's field, as Elasticsearch flattens them."""
+        """Values of field `name`: a list's values belong to the list's field, and objects
+        inside it are walked under the list's field (`child`), as Elasticsearch flattens them.
+        Each other value, when the field is allowed: None as is; anonymized, its placeholder; a
+        string or an int, its remembered result or pending; another number, pending (it may
+        equal a known value); anything else as is."""
         for item in items:
             kind = type(item)
-            if kind in _SCALARS:
-                if entry[1]:
-                    self._leaf(item, entry, out, remembered, pending)
-            elif kind is dict or isinstance(item, Mapping):
-                if entry[3] is not None:
-                    self._walk(item, entry[3], out, remembered, pending)
-            elif kind is list or isinstance(item, list | tuple):
-                self._walk_list(item, entry, out, remembered, pending)
-            elif entry[1]:
-                self._leaf(item, entry, out, remembered, pending)
-
-    def _leaf(
-        self, item: Any, entry: FieldEntry, out: dict[str, list[Any]], remembered: dict[Any, Any], pending: list[_Slot]
-    ) -> None:
-        """One value of an allowed field: None as is; anonymized, its placeholder; a string, its
-        remembered result or pending; a number, pending (it may equal a known value); anything
-        else as is."""
-        bucket = out.get(entry[0])
-        if bucket is None:
-            bucket = out[entry[0]] = []
-        if item is None:
-            bucket.append(None)
-        elif entry[2]:
-            text = item if type(item) is str else _as_text(item)
-            bucket.append((self._to_placeholder.get(text) or self.placeholder_for(text)) if text else text)
-        elif isinstance(item, str):
-            result = remembered.get(item)
-            if result is None:
+            if kind is dict or (kind not in _SCALARS and isinstance(item, Mapping)):
+                if child is not None:
+                    self._walk(item, child, out, remembered, pending)
+                continue
+            if kind is list or (kind not in _SCALARS and isinstance(item, list | tuple)):
+                self._values(item, name, allowed, anonymized, child, out, remembered, pending)
+                continue
+            if not allowed:
+                continue
+            bucket = out.get(name)
+            if bucket is None:
+                bucket = out[name] = []
+            if item is None:
+                bucket.append(None)
+            elif anonymized:
+                text = item if kind is str else _as_text(item)
+                bucket.append((self._to_placeholder.get(text) or self.placeholder_for(text)) if text else text)
+            elif kind is int or isinstance(item, str):
+                result = remembered.get(item)
+                if result is None:
+                    pending.append((bucket, len(bucket), item))
+                    bucket.append(item)
+                else:
+                    bucket.append(result)
+            elif isinstance(item, int | float) and not isinstance(item, bool):
                 pending.append((bucket, len(bucket), item))
                 bucket.append(item)
             else:
-                bucket.append(result)
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            pending.append((bucket, len(bucket), item))
-            bucket.append(item)
-        else:
-            bucket.append(item)
+                bucket.append(item)
 
     def _fill(self, pending: list[_Slot]) -> None:
         """The pending values of a batch, now that all its anonymized values are known: whole
@@ -487,7 +488,10 @@ class Anonymizer:
         if len(remembered) + len(pending) > _REMEMBER_LIMIT:
             remembered.clear()
         for bucket, index, value in pending:
-            if type(value) is str and len(value) <= _REMEMBER_MAX_LENGTH:
+            kind = type(value)
+            # Exact ints too (a port, a pid): never a float, which would share an int's key
+            # (`443.0 == 443`) but not its text.
+            if (kind is str and len(value) <= _REMEMBER_MAX_LENGTH) or kind is int:
                 remembered[value] = bucket[index]
 
 

@@ -63,6 +63,12 @@ def _blanked(text: str) -> str:
 
 # One indexed shape: (characters before the first token, -length).
 _Shape = tuple[int, int]
+
+
+def _length_of_shape(shape: _Shape) -> int:
+    return shape[1]  # -length: sorting by it puts the longest first
+
+
 # A value found: (start, -length, 0 for exact or 1 for folded, placeholder); sorted, the first
 # at each start is the one that wins there.
 _Match = tuple[int, int, int, str]
@@ -71,12 +77,13 @@ _Match = tuple[int, int, int, str]
 class _Index:
     """Values (exact or folded) → placeholder, with their shapes indexed by first token."""
 
-    __slots__ = ("by_first_token", "placeholders", "tokenless")
+    __slots__ = ("by_first_token", "leading", "placeholders", "tokenless")
 
     def __init__(self) -> None:
         self.placeholders: dict[str, str] = {}
         self.by_first_token: dict[str, list[_Shape]] = {}
         self.tokenless: list[str] = []  # values without any token character (`::`), rare
+        self.leading = False  # some value starts with a separator (`/srv`), rare
 
     def add(self, value: str, placeholder: str) -> None:
         if not value or value in self.placeholders:
@@ -87,18 +94,28 @@ class _Index:
             self.tokenless.append(value)
             return
         shape = (first.start(), -len(value))
+        if shape[0]:
+            self.leading = True
         shapes = self.by_first_token.setdefault(first.group(), [])
         if shape not in shapes:
             shapes.append(shape)
+            shapes.sort(key=_length_of_shape)
 
-    def collect(self, haystack: str, blanks: str, tokens: list[str], rank: int, out: list[_Match]) -> None:
+    def collect(
+        self, haystack: str, blanks: str, tokens: list[str], rank: int, out: list[_Match], greedy: bool
+    ) -> None:
         """Append a match (start, -length, rank, placeholder) for each value found in `haystack`
         (the text or its folded form: folding keeps every character a token character or not,
-        so both have the same tokens). `blanks` is `haystack` blanked, `tokens` its tokens."""
+        so both have the same tokens). `blanks` is `haystack` blanked, `tokens` its tokens.
+
+        `greedy` (only when this index alone can match, see `KnownValues.replace`): every value
+        starts with its first token, so matches are met left to right; at each token only the
+        longest value is kept, and tokens inside a kept value are passed over, as the scan
+        would."""
         placeholders = self.placeholders
         by_first_token = self.by_first_token
         size = len(haystack)
-        at = 0
+        at = end_of_match = 0
         # The tokens that start an indexed value, picked in C and in text order: each is found
         # by `find` after the previous one (skipping places inside longer tokens), so the text
         # is scanned once; Python runs only for these tokens.
@@ -107,7 +124,10 @@ class _Index:
             at = blanks.find(token, at)
             while (at and blanks[at - 1] != _BLANK) or (at + width < size and blanks[at + width] != _BLANK):
                 at = blanks.find(token, at + 1)
-            for lead, negative_length in by_first_token[token]:
+            if at < end_of_match:
+                at += width
+                continue
+            for lead, negative_length in by_first_token[token]:  # longest first
                 start = at - lead
                 end = start - negative_length
                 # A value ending with a token character must not run into the next one (whether
@@ -117,6 +137,9 @@ class _Index:
                 placeholder = placeholders.get(haystack[start:end])
                 if placeholder is not None:
                     out.append((start, negative_length, rank, placeholder))
+                    if greedy:
+                        end_of_match = end
+                        break
             at += width
         for value in self.tokenless:
             placeholder = placeholders.get(value)
@@ -157,14 +180,16 @@ class KnownValues:
             return text
         blanks = _blanked(text)
         tokens = blanks.split()  # blanks hold token characters and spaces only
-        check_folded = folded.placeholders and "@" in text  # only e-mail addresses are folded
+        check_folded = bool(folded.placeholders) and "@" in text  # only e-mail addresses are folded
         if exact.by_first_token.keys().isdisjoint(tokens) and not exact.tokenless and not check_folded:
             return text  # most texts: no known value starts here
         matches: list[_Match] = []
-        exact.collect(text, blanks, tokens, 0, matches)
+        # Greedy when nothing else can match before or across an exact match.
+        greedy = not (check_folded or exact.tokenless or exact.leading)
+        exact.collect(text, blanks, tokens, 0, matches, greedy)
         if check_folded:
             folded_blanks = fold(blanks)
-            folded.collect(fold(text), folded_blanks, folded_blanks.split(), 1, matches)
+            folded.collect(fold(text), folded_blanks, folded_blanks.split(), 1, matches, False)
         if not matches:
             return text
         matches.sort()
