@@ -19,7 +19,10 @@ token of the text wherever the value matches (the value's own separators, or the
 end it). So per text: the separators are blanked and the text split into tokens, in C; one set
 test tells whether any indexed first token occurs at all (most texts stop there), and the tokens
 that do are picked in C. For each, only the few value shapes indexed under it are tried, as
-string slices looked up in a dict. Adding a value is a dict insert: nothing to recompile.
+string slices looked up in a dict, longest first. Adding a value is a dict insert: nothing to
+recompile. When only exact values that start with a token can match (the usual case), the scan
+is the rule itself: the first value found at a token wins, and the tokens inside it (the octets
+of an IP, the labels of a host name) are passed over.
 
 Values with no token character at all (`::`) are rare and searched for with `str.find`.
 """
@@ -27,6 +30,7 @@ Values with no token character at all (`::`) are rare and searched for with `str
 from __future__ import annotations
 
 import re
+from bisect import insort
 from itertools import compress
 
 __all__ = ["KnownValues", "fold", "is_token_char"]
@@ -61,13 +65,9 @@ def _blanked(text: str) -> str:
     return _NON_TOKEN.sub(_BLANK, text)
 
 
-# One indexed shape: (characters before the first token, -length).
+# One indexed shape: (-length, characters before the first token); in sorted order the longest
+# comes first.
 _Shape = tuple[int, int]
-
-
-def _length_of_shape(shape: _Shape) -> int:
-    return shape[1]  # -length: sorting by it puts the longest first
-
 
 # A value found: (start, -length, 0 for exact or 1 for folded, placeholder); sorted, the first
 # at each start is the one that wins there.
@@ -93,13 +93,12 @@ class _Index:
         if first is None:
             self.tokenless.append(value)
             return
-        shape = (first.start(), -len(value))
-        if shape[0]:
+        if first.start():
             self.leading = True
+        shape = (-len(value), first.start())
         shapes = self.by_first_token.setdefault(first.group(), [])
         if shape not in shapes:
-            shapes.append(shape)
-            shapes.sort(key=_length_of_shape)
+            insort(shapes, shape)
 
     def collect(
         self, haystack: str, blanks: str, tokens: list[str], rank: int, out: list[_Match], greedy: bool
@@ -127,7 +126,7 @@ class _Index:
             if at < end_of_match:
                 at += width
                 continue
-            for lead, negative_length in by_first_token[token]:  # longest first
+            for negative_length, lead in by_first_token[token]:  # longest first
                 start = at - lead
                 end = start - negative_length
                 # A value ending with a token character must not run into the next one (whether
