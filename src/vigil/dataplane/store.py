@@ -19,6 +19,7 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ from vigil.dataplane.errors import (
 )
 from vigil.dataplane.mapping import FieldMapping, IndexMapping
 from vigil.dataplane.names import is_data_stream_name, resolve_names, validate_index_name
+from vigil.dataplane.typed import TypedPlan, convert_typed
 from vigil.dataplane.types import duckdb_type
 from vigil.errors import VigilError
 
@@ -236,6 +238,7 @@ class DataStore:
         self._states: dict[str, _IndexState] = {}
         self.catalog = StoreCatalog()
         self._plans: dict[str, ColumnarPlan] = {}
+        self._typed_plans: dict[str, tuple[IndexMapping, TypedPlan | None]] = {}
         self._columns: dict[str, dict[str, str]] = {}
         self._closed = False
         self._load()
@@ -438,6 +441,19 @@ class DataStore:
             self._plans[state.name] = plan
         return plan
 
+    def _typed_plan(self, state: _IndexState) -> TypedPlan | None:
+        """The typed lane's plan for the index's current mapping (None: the mapping does not fit it)."""
+        if not TYPED_LANE:
+            return None
+        cached = self._typed_plans.get(state.name)
+        if cached is None or cached[0] is not state.mapping:
+            try:
+                plan: TypedPlan | None = TypedPlan(state.mapping, require_timestamp=state.kind == "data_stream")
+            except ValueError:
+                plan = None
+            cached = self._typed_plans[state.name] = (state.mapping, plan)
+        return cached[1]
+
     def _transaction(self, work: Any) -> None:
         self._conn.execute("BEGIN TRANSACTION")
         try:
@@ -595,6 +611,9 @@ def parse_source(raw: bytes) -> Mapping[str, Any]:
 
 # Below this many documents for an index, a batch skips the columnar lane (its set-up costs more).
 _COLUMNAR_MIN_DOCS = 64
+# Whether batches try the typed lane (typed.py) before the columnar lane; tests turn it off to
+# compare the two.
+TYPED_LANE = True
 
 
 class _BatchWriter:
@@ -616,6 +635,7 @@ class _BatchWriter:
         self.replaced_ids: dict[str, list[str]] = {}  # index -> ids whose _vigil_ids row is replaced
         self.id_rows: dict[tuple[str, str], tuple[int, str]] = {}
         self.versions: dict[int, tuple[int, bool]] = {}  # position -> (version, replaced an older copy)
+        self._written: Counter[str] | None = None  # writes per index, once planning is done
 
     def run(self) -> list[ItemResult]:
         self.initial_seq_no = {name: state.seq_no for name, state in self.store._states.items()}
@@ -735,7 +755,9 @@ class _BatchWriter:
             sources = [self.ops.sources[position] for position in positions]
         else:
             sources = [self.ops[position].raw or b"" for position in positions]
-        slow, days = convert_batch(self.store._conn, plan, table, positions, ids, sources)
+        typed = self.store._typed_plan(state)
+        converted = None if typed is None else convert_typed(self.store._conn, typed, table, positions, ids, sources)
+        slow, days = converted or convert_batch(self.store._conn, plan, table, positions, ids, sources)
         self.converted[index] = _Converted(table, plan, days)
         for position in positions:
             if position not in slow:
@@ -813,7 +835,10 @@ class _BatchWriter:
 
     # ---- applying ----------------------------------------------------------------------------
     def _final_seq_no(self, state: _IndexState) -> int:
-        return state.seq_no + sum(1 for position in self.versions if self.targets[position][0] is state)
+        # Called once planning is done (apply, publish): count each index's writes once.
+        if self._written is None:
+            self._written = Counter(self.targets[position][0].name for position in self.versions)
+        return state.seq_no + self._written[state.name]
 
     def _apply(self) -> None:
         conn = self.store._conn
