@@ -245,3 +245,44 @@ def test_a_refused_batch_skips_the_typed_lane_for_a_while(monkeypatch: pytest.Mo
         assert attempts == 1
     finally:
         store.close()
+
+
+def _evolving(count: int) -> list[bytes]:
+    """A first batch whose fields appear, conflict and turn multi-valued along the way."""
+    sources = []
+    for n in range(count):
+        document: dict[str, Any] = {"@timestamp": f"2024-02-0{1 + n % 2}T00:00:{n % 60:02d}Z", "n": n}
+        if n % 3:
+            document["host"] = {"name": f"h{n % 4}"}
+        if n >= 130:
+            document["late"] = "text" if n != 131 else 5  # a keyword that later gets a number
+        if n == 140:
+            document["host"] = {"name": ["b", "a"]}  # host.name turns multi-valued
+        if n == 150:
+            document["n"] = "not a number"
+        sources.append(orjson.dumps(document))
+    return sources
+
+
+@pytest.mark.parametrize("index", ["fresh", "logs-app-default"])
+def test_a_first_batch_maps_as_document_by_document(index: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into an index that holds nothing yet, RowBuilder maps the first documents and the lanes
+    take the rest: the answer, mapping and rows are those of RowBuilder alone."""
+    body = _body(_evolving(300))
+    with_id = body.replace(b'{"create":{}}', b'{"create":{"_id":"explicit"}}', 1)
+    store = DataStore.open(None)
+    try:
+        fast = orjson.loads(run_bulk(store, body, index, None, 0.0))
+        other = f"{index}-ids"
+        general = orjson.loads(run_bulk(store, with_id, other, None, 0.0))
+        monkeypatch.setattr(store_module, "_COLUMNAR_MIN_DOCS", 10**9)
+        reference = orjson.loads(run_bulk(store, body, f"{index}-reference", None, 0.0))
+        reference_ids = orjson.loads(run_bulk(store, with_id, f"{index}-reference-ids", None, 0.0))
+        assert sum(1 for item in _answer(reference) if item[0] == 201) >= 290
+        assert _answer(fast) == _answer(reference)
+        assert _answer(general) == _answer(reference_ids)
+        for lane, expected in ((index, f"{index}-reference"), (other, f"{index}-reference-ids")):
+            assert store.mapping(lane).to_es() == store.mapping(expected).to_es()
+            assert _rows(store, lane) == _rows(store, expected)
+    finally:
+        store.close()

@@ -413,15 +413,16 @@ class DataStore:
     def write_uniform(self, op_type: OpType, index: str, sources: list[bytes]) -> UniformOutcome | None:
         """The fast form of `write` for a bulk whose every action is the same `op_type` into `index`
         with generated ids (what `vigil ingest` and most shippers send). None when the batch does
-        not qualify (new index, small batch, refused target): then call `write`."""
+        not qualify (small batch, refused target): then call `write`."""
         if len(sources) < _COLUMNAR_MIN_DOCS:
             return None
         with self._write_lock:
-            info = self.catalog.index(index)
-            state = self._states.get(info.name) if info is not None else None
-            if state is None or not state.mapping.fields or (state.kind == "data_stream" and op_type != "create"):
-                return None
-            return _BatchWriter(self, _UniformOps(op_type, index, sources)).run_uniform(state)
+            writer = _BatchWriter(self, _UniformOps(op_type, index, sources))
+            try:
+                state = writer._target(index, op_type)  # creates the index (in this batch) if new
+            except VigilError:
+                return None  # the general path fails every item with it
+            return writer.run_uniform(state)
 
     def write(self, ops: Sequence[WriteOp]) -> list[ItemResult]:
         """Apply bulk operations in one transaction; every op gets its own result or error."""
@@ -614,6 +615,8 @@ _COLUMNAR_MIN_DOCS = 64
 # Whether batches try the typed lane (typed.py) before the columnar lane; tests turn it off to
 # compare the two.
 TYPED_LANE = True
+# Documents RowBuilder maps first in a batch into an index that holds none yet.
+_BOOTSTRAP_DOCS = 100
 
 
 class _BatchWriter:
@@ -661,7 +664,7 @@ class _BatchWriter:
                 continue
             state = target
             self.targets[position] = (state, op.doc_id if op.doc_id is not None else "")
-            if op.doc_id is None and op.raw is not None and state.mapping.fields:
+            if op.doc_id is None and op.raw is not None:
                 columnar.setdefault(state.name, []).append(position)
             else:
                 sequential.append(position)
@@ -694,11 +697,15 @@ class _BatchWriter:
         try:
             # Conversions first, outside the transaction: a failed statement would abort it.
             slow = set(sequential)
+            # Documents with ids are planned in order with the rest: an index they write to
+            # cannot have its first documents mapped ahead of them.
+            ordered = {self.targets[position][0].name for position in sequential if position in self.targets}
             for index, positions in columnar.items():
                 if len(positions) < _COLUMNAR_MIN_DOCS:
                     slow.update(positions)
                 else:
-                    slow.update(self._convert_columnar(index, positions))
+                    bootstrap = not self._state(index).partitions and index not in ordered
+                    slow.update(self._convert_columnar(index, positions, bootstrap))
             for position in sorted(slow):
                 self._plan(position)
             if any(self.pending.values()) or self.created or self.converted:
@@ -742,9 +749,36 @@ class _BatchWriter:
             raise IllegalArgumentError("only write ops with an op_type of create are allowed in data streams")
         return existing
 
-    def _convert_columnar(self, index: str, positions: list[int]) -> set[int]:
+    def _convert_columnar(self, index: str, positions: list[int], bootstrap: bool) -> set[int]:
+        """Convert the index's share of the batch (typed lane, else columnar lane); returns the
+        positions left to RowBuilder. `bootstrap`: the index holds no document yet and nothing
+        else in the batch writes to it, so RowBuilder maps its first documents here, in order,
+        and the rest of the batch is converted against that mapping (rather than all of it going
+        through RowBuilder)."""
         state = self._state(index)
-        plan = self.store._columnar_plan(state)
+        mapping = state.mapping
+        if isinstance(self.ops, _UniformOps):  # no targets yet: RowBuilder's documents need one
+            self.targets.update(dict.fromkeys(positions, (state, "")))
+        if bootstrap:
+            first, positions = positions[:_BOOTSTRAP_DOCS], positions[_BOOTSTRAP_DOCS:]
+            for position in first:
+                self._plan(position)
+            builder = self.builders.get(index)
+            mapping = builder.mapping if builder is not None else state.mapping
+        if len(positions) < _COLUMNAR_MIN_DOCS or not mapping.fields:
+            return set(positions)
+        if mapping is not state.mapping:  # plans for the mapping the first documents made
+            require_timestamp = state.kind == "data_stream"
+            try:
+                plan: ColumnarPlan | None = ColumnarPlan(mapping, require_timestamp)
+            except ValueError:
+                plan = None
+            try:
+                typed: TypedPlan | None = TypedPlan(mapping, require_timestamp) if TYPED_LANE else None
+            except ValueError:
+                typed = None
+        else:
+            plan, typed = self.store._columnar_plan(state), self.store._typed_plan(state)
         if plan is None:
             return set(positions)
         ids = new_document_ids(len(positions))
@@ -755,7 +789,6 @@ class _BatchWriter:
             sources = [self.ops.sources[position] for position in positions]
         else:
             sources = [self.ops[position].raw or b"" for position in positions]
-        typed = self.store._typed_plan(state)
         converted = None if typed is None else convert_typed(self.store._conn, typed, table, positions, ids, sources)
         slow, days = converted or convert_batch(self.store._conn, plan, table, positions, ids, sources)
         self.converted[index] = _Converted(table, plan, days)

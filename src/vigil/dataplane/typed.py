@@ -187,7 +187,7 @@ def convert_typed(
         data.decode("utf-8")  # Arrow's reader does not validate UTF-8
         parsed = pa_json.read_json(
             io.BytesIO(data),
-            read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 20)),
+            read_options=pa_json.ReadOptions(use_threads=True, block_size=1 << 20),
             parse_options=pa_json.ParseOptions(explicit_schema=plan.schema, unexpected_field_behavior="error"),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
