@@ -208,7 +208,7 @@ def parse_uniform(body: bytes, default_index: str | None) -> tuple[str, OpType, 
     if error is not None or doc_id is not None or index is None or action not in _WRITE_ACTIONS:
         return None
     sources = lines[1::2]
-    if any(not source or source.isspace() for source in sources):
+    if b"" in sources or any(map(bytes.isspace, sources)):
         return None  # blank lines shift the pairs: the general parser decides
     return action, op_type, index, sources
 

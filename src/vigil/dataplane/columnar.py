@@ -237,8 +237,11 @@ def convert_batch(
     conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {head}{table}_values{tail}")
     conn.execute(f"DROP TABLE {table}_levels")
     conn.execute(f"DROP TABLE {table}_values")
+    days, converted = present_fields(conn, table, plan.field_names)
+    if converted == len(positions):
+        return set(), days
     done = {row[0] for row in conn.execute(f"SELECT pos FROM {table}").fetchall()}
-    return set(positions) - done, present_fields(conn, table, plan.field_names)
+    return set(positions) - done, days
 
 
 def day_sql(mapping: IndexMapping, require_timestamp: bool) -> tuple[str, list[str]]:
@@ -252,14 +255,18 @@ def day_sql(mapping: IndexMapping, require_timestamp: bool) -> tuple[str, list[s
     return day, [f"{_quote('@timestamp')} IS NOT NULL"] if require_timestamp else []
 
 
-def present_fields(conn: duckdb.DuckDBPyConnection, table: str, field_names: list[str]) -> dict[int | None, list[str]]:
-    """Per partition day of the converted `table`, the fields at least one row has."""
+def present_fields(
+    conn: duckdb.DuckDBPyConnection, table: str, field_names: list[str]
+) -> tuple[dict[int | None, list[str]], int]:
+    """Per partition day of the converted `table`, the fields at least one row has; and its rows."""
     days: dict[int | None, list[str]] = {}
-    present = ", ".join(f"count({_quote(name)}) > 0" for name in field_names) or "true"
-    for row in conn.execute(f"SELECT _day, {present} FROM {table} GROUP BY _day").fetchall():
+    rows = 0
+    present = "".join(f", count({_quote(name)}) > 0" for name in field_names)
+    for row in conn.execute(f"SELECT _day, count(*){present} FROM {table} GROUP BY _day").fetchall():
         day = None if row[0] is None else int(row[0])
-        days[day] = [name for name, has in zip(field_names, row[1:], strict=True) if has]
-    return days
+        rows += row[1]
+        days[day] = [name for name, has in zip(field_names, row[2:], strict=True) if has]
+    return days, rows
 
 
 def _accumulate(lengths: object) -> list[int]:

@@ -679,16 +679,19 @@ class _BatchWriter:
         results: dict[int, ItemResult] = {}
         counter = self.initial_seq_no[state.name]
         converted = self.versions
-        for position in range(len(self.ops)):
-            result = self.results[position]
-            if result is not None:  # failed in RowBuilder
-                results[position] = result
-                seq_nos.append(-1)
-                continue
-            if position not in converted:
-                raise AssertionError("an op was neither written nor failed")
-            seq_nos.append(counter)
-            counter += 1
+        if len(converted) == len(self.ops):  # every document written: consecutive sequence numbers
+            seq_nos = list(range(counter, counter + len(self.ops)))
+        else:
+            for position in range(len(self.ops)):
+                result = self.results[position]
+                if result is not None:  # failed in RowBuilder
+                    results[position] = result
+                    seq_nos.append(-1)
+                    continue
+                if position not in converted:
+                    raise AssertionError("an op was neither written nor failed")
+                seq_nos.append(counter)
+                counter += 1
         ids = [self.targets[position][1] for position in range(len(self.ops))]
         op_type = self.ops[0].op_type if self.ops else "create"
         return UniformOutcome(op_type, state.write_index, ids, seq_nos, results)

@@ -134,9 +134,11 @@ class TypedPlan:
                     checks.append(f"_vigil_n{number} <= 1")
                 finals.append(f"CASE WHEN len({name}) = 0 THEN NULL ELSE {_order(item.es_type, name)} END AS {name}")
             else:
-                values.append(f"{_convert(item.es_type, x)} AS {name}")
-                values.append(f"{x} IS NOT NULL AS _vigil_r{number}")
-                checks.append(f"(NOT _vigil_r{number} OR {name} IS NOT NULL)")
+                converted = _convert(item.es_type, x)
+                values.append(f"{converted} AS {name}")
+                if converted != x:  # a value that did not convert leaves a NULL behind
+                    values.append(f"{x} IS NOT NULL AS _vigil_r{number}")
+                    checks.append(f"(NOT _vigil_r{number} OR {name} IS NOT NULL)")
                 finals.append(name)
         day, timestamp_checks = day_sql(mapping, require_timestamp)
         finals.append(f"{day} AS _day")
@@ -202,5 +204,8 @@ def convert_typed(
         conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql}")
     finally:
         conn.unregister(PARSED_TABLE)
+    days, converted = present_fields(conn, table, plan.field_names)
+    if converted == len(positions):
+        return set(), days
     done = {row[0] for row in conn.execute(f"SELECT pos FROM {table}").fetchall()}
-    return set(positions) - done, present_fields(conn, table, plan.field_names)
+    return set(positions) - done, days
