@@ -121,6 +121,10 @@ def _seq_nos(answer: dict[str, Any]) -> list[int | None]:
     return [item["create"].get("_seq_no") for item in answer["items"]]
 
 
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise AssertionError("not the typed lane")
+
+
 def _setup(store: DataStore, index: str) -> None:
     store.create_index(index, MAPPING)
     # tags and ports become multi-valued before the batches under test.
@@ -284,5 +288,30 @@ def test_a_first_batch_maps_as_document_by_document(index: str, monkeypatch: pyt
         for lane, expected in ((index, f"{index}-reference"), (other, f"{index}-reference-ids")):
             assert store.mapping(lane).to_es() == store.mapping(expected).to_es()
             assert _rows(store, lane) == _rows(store, expected)
+    finally:
+        store.close()
+
+
+def test_a_data_stream_batch_requires_timestamps_in_every_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data stream's documents without @timestamp fail in the typed lane as in RowBuilder."""
+    plain = [_plain(n) for n in range(80)]
+    no_timestamp = [
+        orjson.dumps({k: v for k, v in orjson.loads(doc).items() if k != "@timestamp"}) for doc in plain[:3]
+    ]
+    body = _body([*plain[:40], *no_timestamp, *plain[40:]])
+    store = DataStore.open(None)
+    try:
+        names = ("logs-typed-default", "logs-reference-default")
+        for name in names:
+            store.create_index(name, MAPPING, data_stream=True)
+            store.write(parse_bulk(b'{"create":{}}\n' + _plain(999) + b"\n", name))
+        with monkeypatch.context() as patch:
+            patch.setattr(store_module, "convert_batch", _refuse)  # the typed lane takes the batch
+            typed = orjson.loads(run_bulk(store, body, names[0], None, 0.0))
+        monkeypatch.setattr(store_module, "_COLUMNAR_MIN_DOCS", 10**9)
+        reference = orjson.loads(run_bulk(store, body, names[1], None, 0.0))
+        assert [item[0] for item in _answer(reference)].count(400) == 3
+        assert _answer(typed) == _answer(reference)
+        assert _rows(store, names[0]) == _rows(store, names[1])
     finally:
         store.close()
