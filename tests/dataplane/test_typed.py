@@ -167,14 +167,11 @@ def test_a_plain_batch_takes_the_typed_lane(monkeypatch: pytest.MonkeyPatch) -> 
     """Guards the test above: plain batches really go through Arrow, not the other lanes."""
     from vigil.dataplane import documents
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("not the typed lane")
-
     store = DataStore.open(None)
     try:
         _setup(store, "plain")
-        monkeypatch.setattr(store_module, "convert_batch", refuse)
-        monkeypatch.setattr(documents.RowBuilder, "build", refuse)
+        monkeypatch.setattr(store_module, "convert_batch", _refuse)
+        monkeypatch.setattr(documents.RowBuilder, "build", _refuse)
         for first in (0, 100):
             answer = orjson.loads(run_bulk(store, _body([_plain(n) for n in range(100)]), "plain", None, 0.0))
             assert answer["errors"] is False
@@ -201,9 +198,6 @@ def test_the_typed_lane_leaves_single_documents_to_rowbuilder(case: bytes, monke
     """Guards the comparison: these documents are seen by the typed lane's own checks (Arrow
     takes the batch) and only they go to RowBuilder."""
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("not the typed lane")
-
     planned = 0
     original = store_module.parse_source
 
@@ -215,7 +209,7 @@ def test_the_typed_lane_leaves_single_documents_to_rowbuilder(case: bytes, monke
     store = DataStore.open(None)
     try:
         _setup(store, "single")
-        monkeypatch.setattr(store_module, "convert_batch", refuse)
+        monkeypatch.setattr(store_module, "convert_batch", _refuse)
         monkeypatch.setattr(store_module, "parse_source", counting)
         run_bulk(store, _body([*[_plain(n) for n in range(80)], case]), "single", None, 0.0)
         assert planned == 1
