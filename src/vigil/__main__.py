@@ -1,3 +1,3 @@
-from vigil.cli.main import app
+from vigil.cli.entry import main
 
-app()
+main()

@@ -154,7 +154,10 @@ def csv_batches(stream: IO[bytes], index: str, batch_size: int) -> Iterator[Batc
 
 
 # ---- sending ------------------------------------------------------------------------------------
-def _failures(batch: Batch, response: dict[str, Any]) -> list[Failure]:
+def _failures(batch: Batch, answer: bytes) -> list[Failure]:
+    if answer.startswith(b'{"errors":false'):
+        return []  # nothing failed: no need to read every item of the answer
+    response = orjson.loads(answer)
     failures = []
     for line, item in zip(batch.lines, response.get("items", []), strict=False):
         ((_, result),) = item.items()
@@ -183,7 +186,7 @@ class HttpSink:
             except (ValueError, KeyError, TypeError):
                 reason = response.text[:500]
             raise IngestError(f"the server refused the batch (HTTP {response.status_code}): {reason}")
-        return _failures(batch, orjson.loads(response.content))
+        return _failures(batch, response.content)
 
     def close(self) -> None:
         self.client.close()
@@ -211,7 +214,7 @@ class DirectSink:
             answer = run_bulk(self.store, bytes(batch.body), self.index, None, time.monotonic())
         except VigilError as exc:
             raise IngestError(exc.message) from exc
-        return _failures(batch, orjson.loads(answer))
+        return _failures(batch, answer)
 
     def close(self) -> None:
         self.store.close()

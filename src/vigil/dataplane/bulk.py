@@ -208,27 +208,26 @@ def parse_uniform(body: bytes, default_index: str | None) -> tuple[str, OpType, 
     if error is not None or doc_id is not None or index is None or action not in _WRITE_ACTIONS:
         return None
     sources = lines[1::2]
-    if any(not source or source.isspace() for source in sources):
+    if b"" in sources or any(map(bytes.isspace, sources)):
         return None  # blank lines shift the pairs: the general parser decides
     return action, op_type, index, sources
 
 
 def render_uniform(outcome: UniformOutcome, action: str, took_ms: int) -> bytes:
-    """The `_bulk` answer for a uniform request, written directly: one byte template per created
+    """The `_bulk` answer for a uniform request, written directly: one text template per created
     document (generated ids are URL-safe, so need no escaping) and orjson for the others."""
-    head = b'{"' + action.encode() + b'":{"_index":' + orjson.dumps(outcome.index) + b',"_id":"'
-    middle = b'","_version":1,"result":"created","_shards":' + orjson.dumps(SHARDS) + b',"_seq_no":'
-    tail = b',"_primary_term":1,"status":201}}'
-    seq_nos = outcome.seq_nos
-    parts = []
-    for position, doc_id in enumerate(outcome.ids):
-        seq_no = seq_nos[position]
-        if seq_no < 0:
-            parts.append(orjson.dumps(item_body(outcome.results[position], action)))
-        else:
-            parts.append(b"%s%s%s%d%s" % (head, doc_id.encode(), middle, seq_no, tail))
-    errors = b"true" if outcome.results else b"false"
-    return b'{"errors":%s,"took":%d,"items":[%s]}' % (errors, took_ms, b",".join(parts))
+    head = '{"' + action + '":{"_index":' + orjson.dumps(outcome.index).decode() + ',"_id":"'
+    middle = '","_version":1,"result":"created","_shards":' + orjson.dumps(SHARDS).decode() + ',"_seq_no":'
+    tail = ',"_primary_term":1,"status":201}}'
+    results = outcome.results
+    parts = [
+        f"{head}{doc_id}{middle}{seq_no}{tail}"
+        if seq_no >= 0
+        else orjson.dumps(item_body(results[position], action)).decode()
+        for position, (doc_id, seq_no) in enumerate(zip(outcome.ids, outcome.seq_nos, strict=True))
+    ]
+    errors = "true" if results else "false"
+    return f'{{"errors":{errors},"took":{took_ms},"items":[{",".join(parts)}]}}'.encode()
 
 
 def run_bulk(store: DataStore, body: bytes, index: str | None, filter_path: str | None, started: float) -> bytes:

@@ -15,6 +15,7 @@ cannot disagree: this one only takes what it converts identically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import duckdb
@@ -39,6 +40,7 @@ _IPV4 = r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|
 # Full ISO date-times with a zone: what shippers send, and what DuckDB and Python read alike.
 _ISO_ZONED = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 SOURCE_TABLE = "_vigil_source"
+_TRAILING_COMMA = re.compile(rb",\s*[]}]")
 
 
 def _sql_string(text: str) -> str:
@@ -169,14 +171,9 @@ class ColumnarPlan:
                 finals.append(name)
         values.append(f"{' AND '.join(self._key_checks)} AS _keys_ok")
         self.values_sql = f"SELECT {', '.join(values)} FROM "  # + the levels table
-        timestamp = mapping.fields.get("@timestamp")
-        if timestamp is not None and timestamp.es_type == "date":
-            first = f"list_min({_quote('@timestamp')})" if timestamp.multi_valued else _quote("@timestamp")
-            finals.append(f"epoch_ms({first}) // {_DAY_MS} AS _day")
-        else:
-            finals.append("NULL::BIGINT AS _day")
-        if require_timestamp:
-            checks.append(f"{_quote('@timestamp')} IS NOT NULL")
+        day, timestamp_checks = day_sql(mapping, require_timestamp)
+        finals.append(f"{day} AS _day")
+        checks.extend(timestamp_checks)
         self.final_sql = (
             f"SELECT {', '.join(finals)} FROM ",
             f" WHERE {' AND '.join(checks)}",
@@ -208,6 +205,16 @@ def convert_batch(
 ) -> tuple[set[int], dict[int | None, list[str]]]:
     """Convert `sources` into the temporary `table` (rows that converted, with `_id` and their
     partition `_day`). Returns the positions left to RowBuilder, and per day the fields present."""
+    lenient = [n for n, source in enumerate(sources) if _TRAILING_COMMA.search(source)]
+    if lenient:
+        # DuckDB's JSON reader accepts trailing commas ({"a": 1,}); JSON (and RowBuilder) does
+        # not. Such lines (or strings that merely look so) are left to RowBuilder.
+        skipped = set(lenient)
+        kept = [n for n in range(len(sources)) if n not in skipped]
+        slow, days = convert_batch(
+            conn, plan, table, [positions[n] for n in kept], [ids[n] for n in kept], [sources[n] for n in kept]
+        )
+        return slow | {positions[n] for n in lenient}, days
     offsets = pa.array([0, *_accumulate(len(source) for source in sources)], pa.int32())
     data = pa.py_buffer(b"".join(sources))
     text = pa.Array.from_buffers(pa.string(), len(sources), [None, offsets.buffers()[1], data])
@@ -230,14 +237,36 @@ def convert_batch(
     conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {head}{table}_values{tail}")
     conn.execute(f"DROP TABLE {table}_levels")
     conn.execute(f"DROP TABLE {table}_values")
+    days, converted = present_fields(conn, table, plan.field_names)
+    if converted == len(positions):
+        return set(), days
     done = {row[0] for row in conn.execute(f"SELECT pos FROM {table}").fetchall()}
-    slow = set(positions) - done
+    return set(positions) - done, days
+
+
+def day_sql(mapping: IndexMapping, require_timestamp: bool) -> tuple[str, list[str]]:
+    """SQL of a converted row's partition day (over the converted columns), and the checks a
+    data stream adds (a timestamp is required)."""
+    timestamp = mapping.fields.get("@timestamp")
+    day = "NULL::BIGINT"
+    if timestamp is not None and timestamp.es_type == "date":
+        first = f"list_min({_quote('@timestamp')})" if timestamp.multi_valued else _quote("@timestamp")
+        day = f"epoch_ms({first}) // {_DAY_MS}"
+    return day, [f"{_quote('@timestamp')} IS NOT NULL"] if require_timestamp else []
+
+
+def present_fields(
+    conn: duckdb.DuckDBPyConnection, table: str, field_names: list[str]
+) -> tuple[dict[int | None, list[str]], int]:
+    """Per partition day of the converted `table`, the fields at least one row has; and its rows."""
     days: dict[int | None, list[str]] = {}
-    present = ", ".join(f"count({_quote(name)}) > 0" for name in plan.field_names) or "true"
-    for row in conn.execute(f"SELECT _day, {present} FROM {table} GROUP BY _day").fetchall():
+    rows = 0
+    present = "".join(f", count({_quote(name)}) > 0" for name in field_names)
+    for row in conn.execute(f"SELECT _day, count(*){present} FROM {table} GROUP BY _day").fetchall():
         day = None if row[0] is None else int(row[0])
-        days[day] = [name for name, has in zip(plan.field_names, row[1:], strict=True) if has]
-    return slow, days
+        rows += row[1]
+        days[day] = [name for name, has in zip(field_names, row[2:], strict=True) if has]
+    return days, rows
 
 
 def _accumulate(lengths: object) -> list[int]:

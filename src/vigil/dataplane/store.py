@@ -19,6 +19,7 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ from vigil.dataplane.errors import (
 )
 from vigil.dataplane.mapping import FieldMapping, IndexMapping
 from vigil.dataplane.names import is_data_stream_name, resolve_names, validate_index_name
+from vigil.dataplane.typed import TypedPlan, convert_typed
 from vigil.dataplane.types import duckdb_type
 from vigil.errors import VigilError
 
@@ -236,6 +238,7 @@ class DataStore:
         self._states: dict[str, _IndexState] = {}
         self.catalog = StoreCatalog()
         self._plans: dict[str, ColumnarPlan] = {}
+        self._typed_plans: dict[str, tuple[IndexMapping, TypedPlan | None]] = {}
         self._columns: dict[str, dict[str, str]] = {}
         self._closed = False
         self._load()
@@ -410,15 +413,16 @@ class DataStore:
     def write_uniform(self, op_type: OpType, index: str, sources: list[bytes]) -> UniformOutcome | None:
         """The fast form of `write` for a bulk whose every action is the same `op_type` into `index`
         with generated ids (what `vigil ingest` and most shippers send). None when the batch does
-        not qualify (new index, small batch, refused target): then call `write`."""
+        not qualify (small batch, refused target): then call `write`."""
         if len(sources) < _COLUMNAR_MIN_DOCS:
             return None
         with self._write_lock:
-            info = self.catalog.index(index)
-            state = self._states.get(info.name) if info is not None else None
-            if state is None or not state.mapping.fields or (state.kind == "data_stream" and op_type != "create"):
-                return None
-            return _BatchWriter(self, _UniformOps(op_type, index, sources)).run_uniform(state)
+            writer = _BatchWriter(self, _UniformOps(op_type, index, sources))
+            try:
+                state = writer._target(index, op_type)  # creates the index (in this batch) if new
+            except VigilError:
+                return None  # the general path fails every item with it
+            return writer.run_uniform(state)
 
     def write(self, ops: Sequence[WriteOp]) -> list[ItemResult]:
         """Apply bulk operations in one transaction; every op gets its own result or error."""
@@ -437,6 +441,19 @@ class DataStore:
                 return None
             self._plans[state.name] = plan
         return plan
+
+    def _typed_plan(self, state: _IndexState) -> TypedPlan | None:
+        """The typed lane's plan for the index's current mapping (None: the mapping does not fit it)."""
+        if not TYPED_LANE:
+            return None
+        cached = self._typed_plans.get(state.name)
+        if cached is None or cached[0] is not state.mapping:
+            try:
+                plan: TypedPlan | None = TypedPlan(state.mapping, require_timestamp=state.kind == "data_stream")
+            except ValueError:
+                plan = None
+            cached = self._typed_plans[state.name] = (state.mapping, plan)
+        return cached[1]
 
     def _transaction(self, work: Any) -> None:
         self._conn.execute("BEGIN TRANSACTION")
@@ -595,6 +612,11 @@ def parse_source(raw: bytes) -> Mapping[str, Any]:
 
 # Below this many documents for an index, a batch skips the columnar lane (its set-up costs more).
 _COLUMNAR_MIN_DOCS = 64
+# Whether batches try the typed lane (typed.py) before the columnar lane; tests turn it off to
+# compare the two.
+TYPED_LANE = True
+# Documents RowBuilder maps first in a batch into an index that holds none yet.
+_BOOTSTRAP_DOCS = 100
 
 
 class _BatchWriter:
@@ -616,6 +638,7 @@ class _BatchWriter:
         self.replaced_ids: dict[str, list[str]] = {}  # index -> ids whose _vigil_ids row is replaced
         self.id_rows: dict[tuple[str, str], tuple[int, str]] = {}
         self.versions: dict[int, tuple[int, bool]] = {}  # position -> (version, replaced an older copy)
+        self._written: Counter[str] | None = None  # writes per index, once planning is done
 
     def run(self) -> list[ItemResult]:
         self.initial_seq_no = {name: state.seq_no for name, state in self.store._states.items()}
@@ -641,7 +664,7 @@ class _BatchWriter:
                 continue
             state = target
             self.targets[position] = (state, op.doc_id if op.doc_id is not None else "")
-            if op.doc_id is None and op.raw is not None and state.mapping.fields:
+            if op.doc_id is None and op.raw is not None:
                 columnar.setdefault(state.name, []).append(position)
             else:
                 sequential.append(position)
@@ -656,16 +679,19 @@ class _BatchWriter:
         results: dict[int, ItemResult] = {}
         counter = self.initial_seq_no[state.name]
         converted = self.versions
-        for position in range(len(self.ops)):
-            result = self.results[position]
-            if result is not None:  # failed in RowBuilder
-                results[position] = result
-                seq_nos.append(-1)
-                continue
-            if position not in converted:
-                raise AssertionError("an op was neither written nor failed")
-            seq_nos.append(counter)
-            counter += 1
+        if len(converted) == len(self.ops):  # every document written: consecutive sequence numbers
+            seq_nos = list(range(counter, counter + len(self.ops)))
+        else:
+            for position in range(len(self.ops)):
+                result = self.results[position]
+                if result is not None:  # failed in RowBuilder
+                    results[position] = result
+                    seq_nos.append(-1)
+                    continue
+                if position not in converted:
+                    raise AssertionError("an op was neither written nor failed")
+                seq_nos.append(counter)
+                counter += 1
         ids = [self.targets[position][1] for position in range(len(self.ops))]
         op_type = self.ops[0].op_type if self.ops else "create"
         return UniformOutcome(op_type, state.write_index, ids, seq_nos, results)
@@ -674,11 +700,15 @@ class _BatchWriter:
         try:
             # Conversions first, outside the transaction: a failed statement would abort it.
             slow = set(sequential)
+            # Documents with ids are planned in order with the rest: an index they write to
+            # cannot have its first documents mapped ahead of them.
+            ordered = {self.targets[position][0].name for position in sequential if position in self.targets}
             for index, positions in columnar.items():
                 if len(positions) < _COLUMNAR_MIN_DOCS:
                     slow.update(positions)
                 else:
-                    slow.update(self._convert_columnar(index, positions))
+                    bootstrap = not self._state(index).partitions and index not in ordered
+                    slow.update(self._convert_columnar(index, positions, bootstrap))
             for position in sorted(slow):
                 self._plan(position)
             if any(self.pending.values()) or self.created or self.converted:
@@ -722,9 +752,36 @@ class _BatchWriter:
             raise IllegalArgumentError("only write ops with an op_type of create are allowed in data streams")
         return existing
 
-    def _convert_columnar(self, index: str, positions: list[int]) -> set[int]:
+    def _convert_columnar(self, index: str, positions: list[int], bootstrap: bool) -> set[int]:
+        """Convert the index's share of the batch (typed lane, else columnar lane); returns the
+        positions left to RowBuilder. `bootstrap`: the index holds no document yet and nothing
+        else in the batch writes to it, so RowBuilder maps its first documents here, in order,
+        and the rest of the batch is converted against that mapping (rather than all of it going
+        through RowBuilder)."""
         state = self._state(index)
-        plan = self.store._columnar_plan(state)
+        mapping = state.mapping
+        if isinstance(self.ops, _UniformOps):  # no targets yet: RowBuilder's documents need one
+            self.targets.update(dict.fromkeys(positions, (state, "")))
+        if bootstrap:
+            first, positions = positions[:_BOOTSTRAP_DOCS], positions[_BOOTSTRAP_DOCS:]
+            for position in first:
+                self._plan(position)
+            builder = self.builders.get(index)
+            mapping = builder.mapping if builder is not None else state.mapping
+        if len(positions) < _COLUMNAR_MIN_DOCS or not mapping.fields:
+            return set(positions)
+        if mapping is not state.mapping:  # plans for the mapping the first documents made
+            require_timestamp = state.kind == "data_stream"
+            try:
+                plan: ColumnarPlan | None = ColumnarPlan(mapping, require_timestamp)
+            except ValueError:
+                plan = None
+            try:
+                typed: TypedPlan | None = TypedPlan(mapping, require_timestamp) if TYPED_LANE else None
+            except ValueError:
+                typed = None
+        else:
+            plan, typed = self.store._columnar_plan(state), self.store._typed_plan(state)
         if plan is None:
             return set(positions)
         ids = new_document_ids(len(positions))
@@ -735,7 +792,8 @@ class _BatchWriter:
             sources = [self.ops.sources[position] for position in positions]
         else:
             sources = [self.ops[position].raw or b"" for position in positions]
-        slow, days = convert_batch(self.store._conn, plan, table, positions, ids, sources)
+        converted = None if typed is None else convert_typed(self.store._conn, typed, table, positions, ids, sources)
+        slow, days = converted or convert_batch(self.store._conn, plan, table, positions, ids, sources)
         self.converted[index] = _Converted(table, plan, days)
         for position in positions:
             if position not in slow:
@@ -813,7 +871,10 @@ class _BatchWriter:
 
     # ---- applying ----------------------------------------------------------------------------
     def _final_seq_no(self, state: _IndexState) -> int:
-        return state.seq_no + sum(1 for position in self.versions if self.targets[position][0] is state)
+        # Called once planning is done (apply, publish): count each index's writes once.
+        if self._written is None:
+            self._written = Counter(self.targets[position][0].name for position in self.versions)
+        return state.seq_no + self._written[state.name]
 
     def _apply(self) -> None:
         conn = self.store._conn
