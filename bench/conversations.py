@@ -256,6 +256,7 @@ class DataGenerator:
                     "position": i,
                     "user_id": u.user_id,
                     "user_name": u.username,
+                    "is_owner": u is owner,
                 }
                 for i, u in enumerate(listed)
             )
@@ -538,8 +539,8 @@ def measure_http(base_url: str, users: list[BenchUser], generator_seed: int, arg
     return results
 
 
-def _find_statements(principal: Principal, kql: str | None, page: int) -> tuple[list[Any], Any]:
-    """Exactly the SQL `_find` issues (`service.find_statements`): per-branch counts, page ids."""
+def _find_statements(principal: Principal, kql: str | None, page: int) -> tuple[Any, Any, dict[str, Any]]:
+    """Exactly the SQL `_find` issues (`service.find_statements`): the total, page ids, values."""
     query = service.FindQuery(page=page, per_page=20, filter=kql)
     return service.find_statements(principal, SPACE, query)
 
@@ -605,17 +606,16 @@ def measure_in_process(st: Store, users: list[BenchUser], seed: int, args: argpa
 
         def operation(_: int) -> int:
             user = rng.choice(users)
-            counts, page_ids = _find_statements(user.principal, kql, rng.randint(1, 5))
+            count, page_ids, params = _find_statements(user.principal, kql, rng.randint(1, 5))
             started = time.perf_counter_ns()
             with database.engine.execution_options(vigil_readonly=True).begin() as connection:
-                for count in counts:
-                    connection.execute(count).scalar()
-                ids = list(connection.execute(page_ids).scalars())
+                connection.execute(count, params).scalar()
+                ids = list(connection.execute(page_ids, params).scalars())
                 if ids:
                     connection.execute(select(Conversation.__table__).where(Conversation.id.in_(ids))).all()
                     connection.execute(select(sharing).where(sharing.c.conversation_id.in_(ids))).all()
                     connection.execute(
-                        select(messages)
+                        select(*service.MESSAGE_WIRE_COLUMNS)
                         .where(messages.c.conversation_id.in_(ids))
                         .order_by(messages.c.conversation_id, messages.c.seq)
                     ).all()
@@ -643,8 +643,8 @@ def explain(st: Store, users: list[BenchUser]) -> list[str]:
     database = Database(st.settings)
     lines: list[str] = []
     try:
-        counts, page_ids = _find_statements(users[0].principal, "title:incident*", 1)
-        statements = [(f"count {n}", count) for n, count in enumerate(counts, 1)] + [("page ids", page_ids)]
+        count, page_ids, params = _find_statements(users[0].principal, "title:incident*", 1)
+        statements = [("total", count.params(params)), ("page ids", page_ids.params(params))]
         with database.engine.connect() as connection:
             for label, statement in statements:
                 sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
