@@ -256,6 +256,7 @@ class DataGenerator:
                     "position": i,
                     "user_id": u.user_id,
                     "user_name": u.username,
+                    "is_owner": u is owner,
                 }
                 for i, u in enumerate(listed)
             )
@@ -417,19 +418,51 @@ def load(st: Store, args: argparse.Namespace) -> tuple[list[BenchUser], LoadRepo
 # --- measurement ---------------------------------------------------------------------------------
 
 
-def run(name: str, operation: Callable[[int], int], args: argparse.Namespace) -> Timings:
+@dataclass
+class CpuTimings(Timings):
+    """Latencies, and the CPU time spent per operation by whoever does the work (the server
+    process over HTTP, this process in-process): wall times stretch with the machine's load."""
+
+    cpu_ms: float = 0.0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (10 ms ticks: use over many calls)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(base_url: str) -> int:
+    """The `vigil serve` child this process started for base_url (found by its port)."""
+    port = base_url.rsplit(":", 1)[1]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"serve" in cmdline and port.encode() in cmdline:
+            return int(stat.parent.name)
+    raise RuntimeError(f"no server process for {base_url}")
+
+
+def run(
+    name: str, operation: Callable[[int], int], args: argparse.Namespace, cpu: Callable[[], float] = time.process_time
+) -> CpuTimings:
     """Calls operation(i) for the warm-up, then args.requests times; operation returns its own
     elapsed ns. An operation slower than args.max_seconds in total stops early (at least 20
-    samples), so a slow query costs the run a bounded time: the table shows the real n."""
+    samples), so a slow query costs the run a bounded time: the table shows the real n.
+    `cpu` is the clock of the process doing the work."""
     deadline = time.monotonic() + args.max_seconds / 5
     for i in range(args.warmup):
         operation(-1 - i)
         if time.monotonic() > deadline:
             break
-    timings = Timings(name)
+    timings = CpuTimings(name)
     gc.collect()
     gc.disable()
     deadline = time.monotonic() + args.max_seconds
+    cpu_started = cpu()
     try:
         for i in range(args.requests):
             timings.add_ns(operation(i))
@@ -437,6 +470,7 @@ def run(name: str, operation: Callable[[int], int], args: argparse.Namespace) ->
                 break
     finally:
         gc.enable()
+    timings.cpu_ms = (cpu() - cpu_started) * 1e3 / max(1, timings.n)
     return timings
 
 
@@ -461,6 +495,7 @@ def _find_params(label_filter: str | None, page: int, per_page: int = 20) -> dic
 
 def measure_http(base_url: str, users: list[BenchUser], generator_seed: int, args: argparse.Namespace) -> list[Timings]:
     rng = random.Random(generator_seed)
+    pid = server_pid(base_url)
     corpus = _corpus(random.Random(generator_seed + 2), size=200_000)
     results: list[Timings] = []
     with httpx.Client(base_url=base_url, headers=PUBLIC_HEADERS, timeout=60) as client:
@@ -534,12 +569,12 @@ def measure_http(base_url: str, users: list[BenchUser], generator_seed: int, arg
         ]
         for name, operation in plan:
             with console.status(f"HTTP: {name}"):
-                results.append(run(name, operation, args))
+                results.append(run(name, operation, args, cpu=lambda: process_cpu_seconds(pid)))
     return results
 
 
-def _find_statements(principal: Principal, kql: str | None, page: int) -> tuple[list[Any], Any]:
-    """Exactly the SQL `_find` issues (`service.find_statements`): per-branch counts, page ids."""
+def _find_statements(principal: Principal, kql: str | None, page: int) -> tuple[Any, Any, dict[str, Any]]:
+    """Exactly the SQL `_find` issues (`service.find_statements`): the total, page ids, values."""
     query = service.FindQuery(page=page, per_page=20, filter=kql)
     return service.find_statements(principal, SPACE, query)
 
@@ -605,17 +640,16 @@ def measure_in_process(st: Store, users: list[BenchUser], seed: int, args: argpa
 
         def operation(_: int) -> int:
             user = rng.choice(users)
-            counts, page_ids = _find_statements(user.principal, kql, rng.randint(1, 5))
+            count, page_ids, params = _find_statements(user.principal, kql, rng.randint(1, 5))
             started = time.perf_counter_ns()
             with database.engine.execution_options(vigil_readonly=True).begin() as connection:
-                for count in counts:
-                    connection.execute(count).scalar()
-                ids = list(connection.execute(page_ids).scalars())
+                connection.execute(count, params).scalar()
+                ids = list(connection.execute(page_ids, params).scalars())
                 if ids:
                     connection.execute(select(Conversation.__table__).where(Conversation.id.in_(ids))).all()
                     connection.execute(select(sharing).where(sharing.c.conversation_id.in_(ids))).all()
                     connection.execute(
-                        select(messages)
+                        select(*service.MESSAGE_WIRE_COLUMNS)
                         .where(messages.c.conversation_id.in_(ids))
                         .order_by(messages.c.conversation_id, messages.c.seq)
                     ).all()
@@ -643,8 +677,8 @@ def explain(st: Store, users: list[BenchUser]) -> list[str]:
     database = Database(st.settings)
     lines: list[str] = []
     try:
-        counts, page_ids = _find_statements(users[0].principal, "title:incident*", 1)
-        statements = [(f"count {n}", count) for n, count in enumerate(counts, 1)] + [("page ids", page_ids)]
+        count, page_ids, params = _find_statements(users[0].principal, "title:incident*", 1)
+        statements = [("total", count.params(params)), ("page ids", page_ids.params(params))]
         with database.engine.connect() as connection:
             for label, statement in statements:
                 sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
@@ -686,6 +720,7 @@ def result_rows(timings: list[Timings]) -> list[list[str]]:
                 f"{p95:.2f}",
                 f"{t.p(99):.2f}",
                 f"{t.p(50) / baseline:.1f}x",
+                f"{t.cpu_ms:.2f}" if isinstance(t, CpuTimings) else "",
                 "" if target is None else f"p95 < {target:g}",
                 verdict,
             ]
@@ -693,7 +728,7 @@ def result_rows(timings: list[Timings]) -> list[list[str]]:
     return rows
 
 
-HEADERS = ["operation", "n", "p50 ms", "p95 ms", "p99 ms", "p50 / status p50", "target", "verdict"]
+HEADERS = ["operation", "n", "p50 ms", "p95 ms", "p99 ms", "p50 / status p50", "CPU ms", "target", "verdict"]
 
 
 def print_table(title: str, rows: list[list[str]]) -> None:

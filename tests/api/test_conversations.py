@@ -303,6 +303,13 @@ def test_sharing_shared_restricted_private(make_user, settings: Settings) -> Non
     assert restricted.status_code == 200 and teammate_id.status_code == 200
     assert teammate.client.get(f"{CONVERSATIONS}/{c['id']}").status_code == 200
     assert outsider.client.get(f"{CONVERSATIONS}/{c['id']}").status_code == 404
+    # `_find` lists it for the teammate (the listed branch), not for the outsider; the owner sees
+    # it once, though the owner's own entry is in the list too.
+    found = teammate.client.get(f"{CONVERSATIONS}/_find").json()
+    assert c["id"] in {x["id"] for x in found["data"]} and found["total"] == 2  # with their copy
+    assert outsider.client.get(f"{CONVERSATIONS}/_find").json()["total"] == 0
+    mine = owner.client.get(f"{CONVERSATIONS}/_find").json()
+    assert [x["id"] for x in mine["data"]] == [c["id"]] and mine["total"] == 1
 
     # Private again.
     owner.client.put(f"{CONVERSATIONS}/{c['id']}", json={"users": [c["createdBy"]]})
@@ -329,6 +336,7 @@ def test_sharing_by_name_only(make_user) -> None:
     c = owner.create_conversation("by name")
     owner.client.put(f"{CONVERSATIONS}/{c['id']}", json={"users": [c["createdBy"], {"name": teammate.username}]})
     assert teammate.client.get(f"{CONVERSATIONS}/{c['id']}").status_code == 200
+    assert c["id"] in {x["id"] for x in teammate.client.get(f"{CONVERSATIONS}/_find").json()["data"]}
     bad = owner.client.put(f"{CONVERSATIONS}/{c['id']}", json={"users": [{}]})
     assert bad.status_code == 400
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select
 
 from vigil.auth.principal import Principal
 from vigil.conversations.models import Conversation, ConversationUser
@@ -57,21 +57,30 @@ def visible_to(principal: Principal, space_id: str, *, owned_only: bool = False)
     return and_(in_space, or_(own, Conversation.is_shared_globally.is_(True), listed))
 
 
-def visibility_branches(principal: Principal, space_id: str, *, owned_only: bool = False) -> list[ColumnElement[bool]]:
+# A value, or a bound parameter standing for one (statements built once, run with values).
+Value = str | ColumnElement[str]
+
+
+def visibility_branches(
+    user_id: Value, username: Value, space_id: Value, *, owned_only: bool = False
+) -> list[ColumnElement[bool]]:
     """`visible_to` as disjoint parts, each served by one index: the caller's own conversations,
     those shared with the space (not own), and those listing the caller (neither). `_find` counts
     and pages each part separately, so it never materializes everything visible at once."""
     in_space = Conversation.namespace == space_id
-    own = and_(in_space, Conversation.created_by_id == principal.user_id)
+    own = and_(in_space, Conversation.created_by_id == user_id)
     if owned_only:
         return [own]
-    not_own = Conversation.created_by_id != principal.user_id
+    not_own = Conversation.created_by_id != user_id
     shared = and_(in_space, Conversation.is_shared_globally.is_(True), not_own)
+    # `is_owner` entries name the conversation's owner, so they cannot be in this branch: skipping
+    # them in the index spares a row read per own conversation (1,000 a user in the benchmark).
     listed_ids = select(ConversationUser.conversation_id).where(
         or_(
-            ConversationUser.user_id == principal.user_id,
-            and_(ConversationUser.user_id.is_(None), ConversationUser.user_name == principal.username),
-        )
+            ConversationUser.user_id == user_id,
+            and_(ConversationUser.user_id.is_(None), ConversationUser.user_name == username),
+        ),
+        ConversationUser.is_owner == false(),
     )
     # `namespace || ''`: the same test, but not indexable, so the planner starts from the (few)
     # listed ids instead of walking the whole space's namespace index.

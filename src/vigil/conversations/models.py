@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -18,6 +18,10 @@ class Conversation(Base):
         Index("ix_conversations_owner_created", "namespace", "created_by_id", "created_at"),
         Index("ix_conversations_namespace_shared", "namespace", "is_shared_globally", "updated_at", "created_by_id"),
     )
+    # On SQLite, migration 0009 also builds `SQLITE_FIND_INDEXES` (below): wider copies of the owner
+    # and shared indexes that carry category, title and id, so `_find` filters and pages from the
+    # index alone. Not declared here: titles are unbounded text, which PostgreSQL's B-tree entries
+    # (about 2.7 kB at most) cannot promise to hold.
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     namespace: Mapped[str] = mapped_column(String(255))
@@ -50,14 +54,18 @@ class ConversationUser(Base):
 
     __tablename__ = "conversation_users"
     __table_args__ = (
-        Index("ix_conversation_users_user_id", "user_id", "conversation_id"),
-        Index("ix_conversation_users_user_name", "user_name", "conversation_id"),
+        Index("ix_conversation_users_user_id", "user_id", "is_owner", "conversation_id"),
+        Index("ix_conversation_users_user_name", "user_name", "user_id", "is_owner", "conversation_id"),
     )
 
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str | None] = mapped_column(String(64))
     user_name: Mapped[str | None] = mapped_column(String(255))
+    # The entry's id is the conversation owner's: `_find`'s "listed" branch skips these by index
+    # (every private conversation lists its owner, so a user's entries are mostly their own).
+    # Only ever true when `user_id == created_by_id`, so a row left false is merely slower.
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConversationMessage(Base):
@@ -81,3 +89,18 @@ class ConversationMessage(Base):
     rounds: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
+
+
+# SQLite-only covering indexes for `_find` (migration 0009), left out of Alembic's comparison.
+SQLITE_FIND_INDEXES = {
+    "ix_conversations_owner_find": ("namespace", "created_by_id", "updated_at", "category", "title", "id"),
+    "ix_conversations_shared_find": (
+        "namespace",
+        "is_shared_globally",
+        "updated_at",
+        "created_by_id",
+        "category",
+        "title",
+        "id",
+    ),
+}

@@ -3,14 +3,16 @@ reads or writes a conversation the caller may not touch."""
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache, reduce
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, select, union_all
+from sqlalchemy import Integer, Row, Select, String, and_, bindparam, delete, func, select, union_all
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -68,7 +70,11 @@ def _message_row(
     )
 
 
-def message_document(row: ConversationMessage) -> dict[str, Any]:
+# A message's wire fields, as ORM rows or as the Core rows `_find` reads (`message_rows`).
+MessageRow = ConversationMessage | Row[Any]
+
+
+def message_document(row: MessageRow) -> dict[str, Any]:
     document: dict[str, Any] = {"timestamp": row.timestamp, "content": row.content, "role": row.role}
     if row.is_error is not None:
         document["isError"] = row.is_error
@@ -81,9 +87,9 @@ def message_document(row: ConversationMessage) -> dict[str, Any]:
     return document
 
 
-def _users_documents(conversation: Conversation) -> list[dict[str, str]]:
+def _users_documents(users: Iterable[ConversationUser | Row[Any]]) -> list[dict[str, str]]:
     documents = []
-    for user in conversation.users:
+    for user in users:
         document = {}
         if user.user_id is not None:
             document["id"] = user.user_id
@@ -93,7 +99,15 @@ def _users_documents(conversation: Conversation) -> list[dict[str, str]]:
     return documents
 
 
-def conversation_document(conversation: Conversation, messages: Sequence[ConversationMessage] | None) -> dict[str, Any]:
+def conversation_document(
+    conversation: Conversation | Row[Any],
+    messages: Sequence[MessageRow] | None,
+    users: Sequence[ConversationUser | Row[Any]] | None = None,
+) -> dict[str, Any]:
+    """The wire document, from the ORM object or (`_find`) from plain rows with `users` given."""
+    if users is None:
+        assert isinstance(conversation, Conversation)
+        users = conversation.users
     document: dict[str, Any] = {
         "id": conversation.id,
         "title": conversation.title,
@@ -102,7 +116,7 @@ def conversation_document(conversation: Conversation, messages: Sequence[Convers
         "createdAt": kibana_timestamp(conversation.created_at),
         "updatedAt": kibana_timestamp(conversation.updated_at),
         "createdBy": {"id": conversation.created_by_id, "name": conversation.created_by_name},
-        "users": _users_documents(conversation),
+        "users": _users_documents(users),
         "replacements": conversation.replacements or {},
         "isDefault": conversation.is_default,
         "namespace": conversation.namespace,
@@ -128,6 +142,50 @@ def load_messages(session: Session, conversation_ids: Sequence[str]) -> dict[str
         .order_by(ConversationMessage.conversation_id, ConversationMessage.seq)
     )
     for row in session.scalars(query):
+        grouped[row.conversation_id].append(row)
+    return grouped
+
+
+# What `message_document` reads: not the chat-only extras (data, rounds, ...), JSON that can be
+# large and that `_find` never returns. Read as plain rows: ORM objects cost ~20 us each.
+MESSAGE_WIRE_COLUMNS = (
+    ConversationMessage.conversation_id,
+    ConversationMessage.timestamp,
+    ConversationMessage.content,
+    ConversationMessage.role,
+    ConversationMessage.is_error,
+    ConversationMessage.reader,
+    ConversationMessage.trace_data,
+    ConversationMessage.message_metadata,
+)
+
+
+def message_rows(session: Session, conversation_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    """The wire fields of the conversations' messages, in order, for documents only."""
+    if not conversation_ids:
+        return {}
+    query = (
+        select(*MESSAGE_WIRE_COLUMNS)
+        .where(ConversationMessage.conversation_id.in_(conversation_ids))
+        .order_by(ConversationMessage.conversation_id, ConversationMessage.seq)
+    )
+    return _by_conversation(session.execute(query))
+
+
+def _user_rows(session: Session, conversation_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    if not conversation_ids:
+        return {}
+    query = (
+        select(ConversationUser.conversation_id, ConversationUser.user_id, ConversationUser.user_name)
+        .where(ConversationUser.conversation_id.in_(conversation_ids))
+        .order_by(ConversationUser.conversation_id, ConversationUser.position)
+    )
+    return _by_conversation(session.execute(query))
+
+
+def _by_conversation(rows: Iterable[Any]) -> dict[str, list[Row[Any]]]:
+    grouped: dict[str, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
         grouped[row.conversation_id].append(row)
     return grouped
 
@@ -203,40 +261,72 @@ _ALWAYS_RETURNED = ("id", "title", "category", "createdAt", "users", "namespace"
 
 def find(session: Session, principal: Principal, space_id: str, query: FindQuery) -> tuple[int, list[dict[str, Any]]]:
     check_result_window(query.page, query.per_page)
-    counts, page_ids = find_statements(principal, space_id, query)
-    total = sum(session.scalar(count) or 0 for count in counts)
+    count, page_ids, params = find_statements(principal, space_id, query)
+    total = session.scalar(count, params) or 0
     if query.per_page == 0:
         return total, []
-    ids = list(session.scalars(page_ids))
-    by_id = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    ids = list(session.scalars(page_ids, params))
+    # Plain rows, not ORM objects: these are only turned into documents.
+    rows = session.execute(select(*Conversation.__table__.c).where(Conversation.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
     conversations = [by_id[i] for i in ids if i in by_id]
+    users = _user_rows(session, ids)
     wants_messages = not query.fields or any(name == "messages" for name in query.fields)
-    messages = load_messages(session, [c.id for c in conversations]) if wants_messages else {}
-    documents = [conversation_document(c, messages.get(c.id, []) if wants_messages else None) for c in conversations]
+    messages = message_rows(session, ids) if wants_messages else {}
+    documents = [
+        conversation_document(c, messages.get(c.id, []) if wants_messages else None, users.get(c.id, []))
+        for c in conversations
+    ]
     if query.fields:
         documents = [select_fields(d, query.fields, _FIELD_ALIASES, _ALWAYS_RETURNED) for d in documents]
     return total, documents
 
 
-def find_statements(principal: Principal, space_id: str, query: FindQuery) -> tuple[list[Select[Any]], Select[Any]]:
-    """`_find`'s SQL: one count per disjoint visibility branch, and the ids of the requested page.
+def find_statements(
+    principal: Principal, space_id: str, query: FindQuery
+) -> tuple[Select[Any], Select[Any], dict[str, Any]]:
+    """`_find`'s SQL and the values to run it with: the total (the sum of a count per disjoint
+    visibility branch, in one statement), and the ids of the requested page."""
+    count, page_ids = _find_templates(query.filter, query.sort_field, query.sort_order, query.is_owner)
+    params = {
+        "find_user_id": principal.user_id,
+        "find_username": principal.username,
+        "find_space_id": space_id,
+        "find_enough": query.page * query.per_page,
+        "find_offset": (query.page - 1) * query.per_page,
+        "find_per_page": query.per_page,
+    }
+    return count, page_ids, params
+
+
+@lru_cache(maxsize=256)
+def _find_templates(
+    kql: str | None, sort_field: str, sort_order: str, owned_only: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """`_find`'s statements with the caller, space and page as bound parameters: built once per
+    filter and sort (building them took ~2 ms a call, more than running the count).
 
     The page: each branch contributes its first page*per_page rows in sort order (an index walk
     that stops early), and the merge keeps the requested slice.
     """
-    branches = visibility_branches(principal, space_id, owned_only=query.is_owner)
-    if query.filter:
-        kql = compile_filter(query.filter)
-        branches = [and_(branch, kql) for branch in branches]
-    counts = [select(func.count()).select_from(Conversation).where(branch) for branch in branches]
-    column = _SORT_COLUMNS[query.sort_field]
-    descending = query.sort_order == "desc"
-    enough = query.page * query.per_page
+    branches = visibility_branches(
+        bindparam("find_user_id", type_=String()),
+        bindparam("find_username", type_=String()),
+        bindparam("find_space_id", type_=String()),
+        owned_only=owned_only,
+    )
+    if kql:
+        condition = compile_filter(kql)
+        branches = [and_(branch, condition) for branch in branches]
+    counts = [select(func.count()).select_from(Conversation).where(branch).scalar_subquery() for branch in branches]
+    total = select(reduce(operator.add, counts))
+    column = _SORT_COLUMNS[sort_field]
+    descending = sort_order == "desc"
     parts = [
         select(Conversation.id.label("id"), column.label("sort_key"))
         .where(branch)
         .order_by(column.desc() if descending else column.asc(), Conversation.id)
-        .limit(enough)
+        .limit(bindparam("find_enough", type_=Integer()))
         .subquery()
         for branch in branches
     ]
@@ -244,10 +334,10 @@ def find_statements(principal: Principal, space_id: str, query: FindQuery) -> tu
     page_ids = (
         select(merged.c.id)
         .order_by(merged.c.sort_key.desc() if descending else merged.c.sort_key.asc(), merged.c.id)
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
+        .offset(bindparam("find_offset", type_=Integer()))
+        .limit(bindparam("find_per_page", type_=Integer()))
     )
-    return counts, page_ids
+    return total, page_ids
 
 
 # --- writes --------------------------------------------------------------------------------------
@@ -259,7 +349,15 @@ def _set_users(conversation: Conversation, users: Iterable[schemas.User | dict[s
         data = user.model_dump() if isinstance(user, schemas.User) else user
         if not data.get("id") and not data.get("name"):
             raise BadRequest("[request body]: users: every user needs an id or a name")
-        rows.append(ConversationUser(position=position, user_id=data.get("id"), user_name=data.get("name")))
+        user_id = data.get("id")
+        rows.append(
+            ConversationUser(
+                position=position,
+                user_id=user_id,
+                user_name=data.get("name"),
+                is_owner=user_id is not None and user_id == conversation.created_by_id,
+            )
+        )
     conversation.users = rows
     conversation.is_shared_globally = not rows
 
@@ -332,9 +430,11 @@ def update(
     if props.replacements is not None:
         conversation.replacements = dict(props.replacements)
     if props.users is not None:
-        before = sharing_state(_users_documents(conversation), conversation.created_by_id, conversation.created_by_name)
+        before = sharing_state(
+            _users_documents(conversation.users), conversation.created_by_id, conversation.created_by_name
+        )
         _set_users(conversation, props.users)
-        after_users = _users_documents(conversation)
+        after_users = _users_documents(conversation.users)
         after = sharing_state(after_users, conversation.created_by_id, conversation.created_by_name)
         if after != before or after == SharingState.RESTRICTED:
             sharing = SharingChange(state=after, users=after_users)

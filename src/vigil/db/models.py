@@ -12,14 +12,19 @@ from vigil.prompts import models as prompt_models
 
 # Tables migrations create outside the models (full-text indexes); Alembic's comparisons skip them.
 UNMANAGED_TABLES = knowledge_base_models.SQLITE_FTS_TABLES
+# Indexes migrations create on SQLite only (conversations' `_find` covering indexes).
+UNMANAGED_INDEXES = frozenset(conversation_models.SQLITE_FIND_INDEXES)
 
 
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Alembic `include_name` hook: leave out the tables the models do not describe."""
+    """Alembic `include_name` hook: leave out the tables and indexes the models do not describe."""
+    if type_ == "index":
+        return name not in UNMANAGED_INDEXES
     return not (type_ == "table" and name in UNMANAGED_TABLES)
 
 
 __all__ = [
+    "UNMANAGED_INDEXES",
     "UNMANAGED_TABLES",
     "Base",
     "anonymization_field_models",
