@@ -166,20 +166,26 @@ def time_queries(kb: KnowledgeBase, space: str, questions: Sequence[dict[str, st
     timings = {mode: Timings(mode) for mode in MODES}
     cpu = {mode: Timings(f"{mode} CPU") for mode in MODES}
     embed = Timings("query embedding alone")
+    embed_cpu = Timings("query embedding alone, CPU time")
     model = kb.models.get("vigil-minilm")
     for mode in MODES:  # warm up: loads the dense index, fills caches
         kb.retrieve(READER, space, questions[0]["question"], mode=mode)  # type: ignore[arg-type]
     for _ in range(rounds):
         for question in questions:
             for mode in MODES:
+                # Every query is measured as a new question: the vectors of questions asked before
+                # (the same question in another mode) would skip the embedding.
+                kb.query_vectors.clear()
                 started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
                 kb.retrieve(READER, space, question["question"], mode=mode)  # type: ignore[arg-type]
                 timings[mode].add_ns(time.perf_counter_ns() - started)
                 cpu[mode].add_ns(time.process_time_ns() - started_cpu)
-            started = time.perf_counter_ns()
+            started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
             model.embed([question["question"]])
             embed.add_ns(time.perf_counter_ns() - started)
+            embed_cpu.add_ns(time.process_time_ns() - started_cpu)
     timings["embed"] = embed
+    timings["embed_cpu"] = embed_cpu
     for mode in MODES:
         timings[f"{mode}_cpu"] = cpu[mode]
     round_trip = Timings("SELECT 1 round trip")
@@ -192,18 +198,20 @@ def time_queries(kb: KnowledgeBase, space: str, questions: Sequence[dict[str, st
     return timings
 
 
-def dense_alone(kb: KnowledgeBase, space: str) -> Timings:
+def dense_alone(kb: KnowledgeBase, space: str) -> tuple[Timings, Timings]:
     view = kb.space_view(space)
     index = kb.dense.get(view.namespaces, LocalMiniLM.fingerprint)
     rng = np.random.default_rng(1)
     product = Timings("dense search alone")
+    product_cpu = Timings("dense search alone, CPU time")
     for _ in range(200):
         query = rng.standard_normal(384).astype(np.float32)
         query /= np.linalg.norm(query)
-        started = time.perf_counter_ns()
+        started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
         index.search(query, ["", READER.user_id], 50)
         product.add_ns(time.perf_counter_ns() - started)
-    return product
+        product_cpu.add_ns(time.process_time_ns() - started_cpu)
+    return product, product_cpu
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -254,14 +262,24 @@ def run(database_url: str | None, scales: Sequence[int], rounds: int, markdown: 
             f"{index.size * 384 * 4 / 1e6:.0f} MB)"
         )
         timings = time_queries(kb, space, questions, rounds)
-        timings["dense_alone"] = dense_alone(kb, space)
+        timings["dense_alone"], timings["dense_alone_cpu"] = dense_alone(kb, space)
         print(f"Query latency at {n} passages ({timings['hybrid'].n} queries per mode), milliseconds")
         print("| what | p50 | p95 | p99 |")
         print("|---|---|---|---|")
-        for key in ("lexical", "dense", "hybrid", *(f"{m}_cpu" for m in MODES), "embed", "dense_alone", "select1"):
+        for key in (
+            "lexical",
+            "dense",
+            "hybrid",
+            *(f"{m}_cpu" for m in MODES),
+            "embed",
+            "embed_cpu",
+            "dense_alone",
+            "dense_alone_cpu",
+            "select1",
+        ):
             t = timings[key]
             label = f"retrieve, {key}" if key in MODES else t.name
-            if key.endswith("_cpu"):
+            if key in {f"{m}_cpu" for m in MODES}:
                 label = f"retrieve, {t.name} time"
             print(f"| {label} | {t.p(50):.1f} | {t.p(95):.1f} | {t.p(99):.1f} |")
         target = "meets" if timings["hybrid"].p(95) < 50 else "does NOT meet"
