@@ -48,7 +48,7 @@ class Retrieval:
     note: str | None = None  # why dense retrieval was skipped, for logs and tool results
 
 
-def _collapse(session: Session, ranked_chunks: Sequence[tuple[int, float]], limit: int) -> list[Passage]:
+def collapse(session: Session, ranked_chunks: Sequence[tuple[int, float]], limit: int) -> list[Passage]:
     """The best chunk of each entry, in fused order, up to `limit` entries: one query for the
     ranked chunks with their entries' fields (columns, not ORM objects)."""
     chunk, entry = KnowledgeBaseChunk, KnowledgeBaseEntry
@@ -115,5 +115,5 @@ def retrieve(
         ranked = [(hit.chunk_id, hit.score) for hit in dense_hits]
     else:
         ranked = reciprocal_rank_fusion([[h.chunk_id for h in lexical_hits], [h.chunk_id for h in dense_hits]])
-    result.passages = _collapse(session, ranked, limit)
+    result.passages = collapse(session, ranked, limit)
     return result

@@ -92,9 +92,9 @@ class KnowledgeBase:
 
     def space_view(self, space_id: str) -> SpaceView:
         with self.database.session(readonly=True) as session:
-            return self._space_view(session, space_id)
+            return self.space_view_in(session, space_id)
 
-    def _space_view(self, session: Session, space_id: str) -> SpaceView:
+    def space_view_in(self, session: Session, space_id: str) -> SpaceView:
         space = spaces.get_space(session, space_id)
         return SpaceView(spaces.search_namespaces(space, space_id), spaces.model_of(space, self.default_model))
 
@@ -244,7 +244,7 @@ class KnowledgeBase:
         owners = service.owners_for(principal)
         limit = limit or self.settings.knowledge_base_passages
         with self.database.session(readonly=True) as session:
-            view = self._space_view(session, space_id)
+            view = self.space_view_in(session, space_id)
             model: EmbeddingModel | None = None
             note = None
             if mode != "lexical":
