@@ -15,7 +15,7 @@ from vigil.auth.principal import Principal
 from vigil.db.engine import Database
 from vigil.db.migrate import upgrade
 from vigil.knowledge_base import indexing, schemas, service
-from vigil.knowledge_base.dense import DenseIndex
+from vigil.knowledge_base.dense import DenseIndex, best_rows, split_planes
 from vigil.knowledge_base.embeddings import normalise
 from vigil.knowledge_base.models import KnowledgeBaseChunk
 from vigil.settings import Settings
@@ -132,3 +132,74 @@ def test_a_text_is_embedded_once_whatever_entry_holds_it(database: Database) -> 
     with database.session(readonly=True) as session:
         assert indexing.count_missing(session, model.fingerprint, [space]) == 0
         assert indexing.count_missing(session, "another:model", [space]) == 1
+
+
+class NearTies:
+    """Vectors that differ below bfloat16 precision: passage `doc-i` gets (0.6 + i * 1e-6, 0.8, 0...),
+    so truncated to their high 16 bits all score alike, and in float32 later passages score higher."""
+
+    fingerprint = "test:near-ties-8"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), 8), dtype=np.float32)
+        for row, text in enumerate(texts):
+            number = int(text.split()[0].split("-")[1])
+            vectors[row, 0] = 0.6 + number * 1e-6
+            vectors[row, 1] = 0.8
+        return vectors
+
+
+def test_search_is_exact_below_the_precision_of_the_scan(database: Database) -> None:
+    space = f"dense-{uuid.uuid4().hex[:8]}"
+    erin, frank = principal("erin"), principal("frank")
+    model = NearTies()
+    for number in range(30):
+        # Every third passage is Frank's private one; the others belong to the whole space.
+        owner, shared = (frank, False) if number % 3 == 0 else (erin, True)
+        add(database, owner, space, f"doc-{number}", "text", shared=shared)
+    indexing.embed_missing(database, model, [space], MODEL)
+    index = DenseIndex([space], model.fingerprint)
+    with database.session(readonly=True) as session:
+        index.refresh(session)
+        titles = {chunk.id: chunk.title for chunk in session.query(KnowledgeBaseChunk).filter_by(namespace=space)}
+    query = np.zeros(8, dtype=np.float32)
+    query[:2] = (0.6, 0.8)
+    for who, visible in ((erin, [n for n in range(30) if n % 3]), (frank, list(range(30)))):
+        hits = index.search(query, service.owners_for(who), 10)
+        # Brute force in float32: the latest passages first.
+        expected = sorted(visible, key=lambda n: -float(model.embed([f"doc-{n}"])[0] @ query))[:10]
+        assert [titles[hit.chunk_id] for hit in hits] == [f"doc-{n}" for n in expected]
+        assert expected[0] == 29 if who is frank else 28
+        assert hits[0].score == pytest.approx(float(model.embed([f"doc-{expected[0]}"])[0] @ query), abs=1e-7)
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("seed", range(5))
+def test_best_rows_are_the_float32_top_k(seed: int) -> None:
+    """The scan reads vectors truncated to bfloat16; the answer must still be float32 brute force.
+    Clusters of near-duplicates (differences around the truncation error) make the truncated
+    ranking differ from the exact one."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((20, 96)).astype(np.float32)
+    matrix = np.repeat(centres, 100, axis=0) + rng.standard_normal((2000, 96)).astype(np.float32) * 1e-2
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    high, low = split_planes(matrix)
+    norms = np.linalg.norm(matrix, axis=1).astype(np.float32)
+    mask = rng.random(2000) < 0.7
+    missed = 0
+    for _ in range(20):
+        query = centres[rng.integers(20)] + rng.standard_normal(96).astype(np.float32) * 5e-2
+        query /= np.linalg.norm(query)
+        rows, scores = best_rows(high, low, norms, mask, query, 50)
+        exact = np.where(mask, matrix @ query, -np.inf)
+        expected = np.sort(exact)[::-1][:50]
+        # Float32 sums over other row subsets may differ in the last bit, so near-ties (1e-7) may
+        # swap; any row past the top 50 by more than that would be a wrong answer.
+        assert len(set(rows.tolist())) == 50
+        assert exact[rows].min() >= expected[-1] - 1e-6
+        assert scores.tolist() == pytest.approx(expected.tolist(), abs=1e-6)
+        assert scores.tolist() == pytest.approx(exact[rows].tolist(), abs=1e-6)
+        # The truncated scan alone would answer rows clearly outside the top 50.
+        truncated = np.where(mask, (high.astype(np.uint32) << 16).view(np.float32) @ query, -np.inf)
+        missed += int(exact[np.argsort(-truncated)[:50]].min() < expected[-1] - 1e-5)
+    assert missed > 0

@@ -228,8 +228,22 @@ _SQLITE_SEARCH = text(
     "SELECT c.id AS id, bm25(kb_chunks_fts, :title_weight, 1.0) AS rank FROM kb_chunks_fts "
     "JOIN kb_chunks AS c ON c.id = kb_chunks_fts.rowid "
     "WHERE kb_chunks_fts MATCH :match AND c.namespace IN :namespaces AND c.owner_id IN :owners "
-    "ORDER BY rank LIMIT :limit"
+    "ORDER BY rank, c.id LIMIT :limit"
 ).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
+
+# The same, looking up the passage rows (namespace and owner) of the best `prefetch` matches only:
+# the join, not the ranking, is most of the cost when thousands of passages match. It answers the
+# same rows when at least `limit` of them are the caller's (see _search_sqlite).
+_SQLITE_SEARCH_BEST = text(
+    "SELECT c.id AS id, best.rank AS rank FROM ("
+    "SELECT rowid AS id, bm25(kb_chunks_fts, :title_weight, 1.0) AS rank FROM kb_chunks_fts "
+    "WHERE kb_chunks_fts MATCH :match ORDER BY rank, rowid LIMIT :prefetch) AS best "
+    "JOIN kb_chunks AS c ON c.id = best.id "
+    "WHERE c.namespace IN :namespaces AND c.owner_id IN :owners "
+    "ORDER BY best.rank, c.id LIMIT :limit"
+).bindparams(bindparam("namespaces", expanding=True), bindparam("owners", expanding=True))
+# Matches ranked before the namespace/owner filter, as a multiple of the rows wanted.
+PREFETCH_FACTOR = 4
 
 
 _SQLITE_DOCUMENT_COUNT = text(
@@ -265,16 +279,21 @@ def _search_sqlite(
     if not clauses:
         return []
     match = _selective_match(session, clauses)
-    rows = session.execute(
-        _SQLITE_SEARCH,
-        {
-            "match": match,
-            "namespaces": list(namespaces),
-            "owners": list(owners),
-            "limit": limit,
-            "title_weight": TITLE_WEIGHT,
-        },
-    )
+    params = {
+        "match": match,
+        "namespaces": list(namespaces),
+        "owners": list(owners),
+        "limit": limit,
+        "prefetch": limit * PREFETCH_FACTOR,
+        "title_weight": TITLE_WEIGHT,
+    }
+    # The best matches of every namespace and owner, filtered: when `limit` of them remain, they are
+    # the caller's best `limit` (a passage of theirs outside them ranks below all of them). Ties are
+    # broken by id in both statements, so either answers the same rows. Otherwise (the caller's
+    # passages are a small part of the matches) the filter goes inside the ranking.
+    rows = session.execute(_SQLITE_SEARCH_BEST, params).all()
+    if len(rows) < limit:
+        rows = session.execute(_SQLITE_SEARCH, params).all()
     # FTS5's bm25() is negative, lower is better.
     return [LexicalHit(int(row.id), -float(row.rank)) for row in rows]
 

@@ -51,6 +51,9 @@ class KnowledgeBaseEntry(Base):
         Index("ix_kb_entries_namespace_owner_updated", "namespace", "owner_id", "updated_at"),
         Index("ix_kb_entries_namespace_updated", "namespace", "updated_at"),
         Index("ix_kb_entries_collection", "collection"),
+        # Required entries (every chat turn) and index entries (the data-plane tools) of a space:
+        # without it both read every entry of the space (45 ms at 100k entries).
+        Index("ix_kb_entries_namespace_type_required", "namespace", "entry_type", "required", "updated_at"),
     )
 
     namespace: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -14,14 +14,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from vigil.knowledge_base import lexical
 from vigil.knowledge_base.dense import DenseHit
 from vigil.knowledge_base.fusion import reciprocal_rank_fusion
 from vigil.knowledge_base.models import KnowledgeBaseChunk, KnowledgeBaseEntry
-from vigil.knowledge_base.service import entries_by_ids
 
 logger = logging.getLogger("vigil.knowledge_base")
 
@@ -49,49 +48,43 @@ class Retrieval:
     note: str | None = None  # why dense retrieval was skipped, for logs and tool results
 
 
-def _collapse(session: Session, ranked_chunks: Sequence[tuple[int, float]], limit: int) -> list[Passage]:
-    """The best chunk of each entry, in fused order, up to `limit` entries."""
-    chunk = KnowledgeBaseChunk
+def collapse(session: Session, ranked_chunks: Sequence[tuple[int, float]], limit: int) -> list[Passage]:
+    """The best chunk of each entry, in fused order, up to `limit` entries: one query for the
+    ranked chunks with their entries' fields (columns, not ORM objects)."""
+    chunk, entry = KnowledgeBaseChunk, KnowledgeBaseEntry
     ids = [chunk_id for chunk_id, _ in ranked_chunks]
     if not ids:
         return []
-    rows = {
-        row.id: row
-        for row in session.execute(
-            select(chunk.id, chunk.namespace, chunk.entry_id, chunk.text).where(chunk.id.in_(ids))
-        )
-    }
-    chosen: list[tuple[tuple[str, str], str, float]] = []
+    statement = (
+        select(chunk.id, chunk.namespace, chunk.text, entry.id, entry.name, entry.source, entry.url, entry.collection)
+        .join(entry, and_(entry.namespace == chunk.namespace, entry.id == chunk.entry_id))
+        .where(chunk.id.in_(ids))
+    )
+    rows = {row[0]: row for row in session.execute(statement)}
+    passages: list[Passage] = []
     seen: set[tuple[str, str]] = set()
     for chunk_id, score in ranked_chunks:
         row = rows.get(chunk_id)
         if row is None:
             continue  # deleted since it was ranked
-        key = (row.namespace, row.entry_id)
-        if key in seen:
+        _, namespace, passage, entry_id, name, source, url, collection = row
+        if (namespace, entry_id) in seen:
             continue
-        seen.add(key)
-        chosen.append((key, row.text, score))
-        if len(chosen) == limit:
-            break
-    entries: dict[tuple[str, str], KnowledgeBaseEntry] = entries_by_ids(session, [key for key, _, _ in chosen])
-    passages = []
-    for key, passage, score in chosen:
-        entry = entries.get(key)
-        if entry is None:
-            continue
+        seen.add((namespace, entry_id))
         passages.append(
             Passage(
-                entry_id=entry.id,
-                namespace=entry.namespace,
-                name=entry.name,
+                entry_id=entry_id,
+                namespace=namespace,
+                name=name,
                 text=passage,
-                source=entry.source or "",
-                url=entry.url,
-                collection=entry.collection,
+                source=source or "",
+                url=url,
+                collection=collection,
                 score=score,
             )
         )
+        if len(passages) == limit:
+            break
     return passages
 
 
@@ -122,5 +115,5 @@ def retrieve(
         ranked = [(hit.chunk_id, hit.score) for hit in dense_hits]
     else:
         ranked = reciprocal_rank_fusion([[h.chunk_id for h in lexical_hits], [h.chunk_id for h in dense_hits]])
-    result.passages = _collapse(session, ranked, limit)
+    result.passages = collapse(session, ranked, limit)
     return result

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
 
 from vigil.auth.principal import Principal
 from vigil.db.base import utcnow
@@ -30,6 +34,8 @@ logger = logging.getLogger("vigil.knowledge_base")
 INLINE_EMBED_LIMIT = 16
 INDEXER_POLL_SECONDS = 30.0
 INDEXER_STOP_SECONDS = 120  # a batch takes seconds; minutes only on a starved machine
+# Questions whose vectors are kept (384 floats each for the embedded model).
+QUERY_VECTOR_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class KnowledgeBase:
         self._install_lock = threading.Lock()
         self.installing = False
         self._embedder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vigil-kb-query")
+        self.query_vectors = QueryVectorCache()
 
     @property
     def default_model(self) -> str:
@@ -85,8 +92,11 @@ class KnowledgeBase:
 
     def space_view(self, space_id: str) -> SpaceView:
         with self.database.session(readonly=True) as session:
-            space = spaces.get_space(session, space_id)
-            return SpaceView(spaces.search_namespaces(space, space_id), spaces.model_of(space, self.default_model))
+            return self.space_view_in(session, space_id)
+
+    def space_view_in(self, session: Session, space_id: str) -> SpaceView:
+        space = spaces.get_space(session, space_id)
+        return SpaceView(spaces.search_namespaces(space, space_id), spaces.model_of(space, self.default_model))
 
     def setup(self, space_id: str, model_name: str | None, ignore_builtin: bool) -> None:
         """Kibana's `POST /knowledge_base`: choose the space's model, load the built-in content."""
@@ -231,31 +241,30 @@ class KnowledgeBase:
         limit: int | None = None,
         mode: retrieval.Mode = "hybrid",
     ) -> retrieval.Retrieval:
-        view = self.space_view(space_id)
         owners = service.owners_for(principal)
-        model: EmbeddingModel | None = None
-        note = None
-        if mode != "lexical":
-            if self.model_available(view.model_name):
-                model = self.models.get(view.model_name)
-            else:
-                note = f"embedding model {view.model_name} is not installed; full-text search only"
-        try:
-            return self._retrieve(
-                view, owners, query, limit or self.settings.knowledge_base_passages, mode, model, note
-            )
-        except VigilError as exc:
-            if model is None:
-                raise
-            # The embedding provider failed: answer from full-text search alone.
-            note = f"dense retrieval unavailable ({exc.message}); full-text search only"
-            logger.warning("knowledge base: %s", note)
-            return self._retrieve(
-                view, owners, query, limit or self.settings.knowledge_base_passages, "lexical", None, note
-            )
+        limit = limit or self.settings.knowledge_base_passages
+        with self.database.session(readonly=True) as session:
+            view = self.space_view_in(session, space_id)
+            model: EmbeddingModel | None = None
+            note = None
+            if mode != "lexical":
+                if self.model_available(view.model_name):
+                    model = self.models.get(view.model_name)
+                else:
+                    note = f"embedding model {view.model_name} is not installed; full-text search only"
+            try:
+                return self._retrieve(session, view, owners, query, limit, mode, model, note)
+            except VigilError as exc:
+                if model is None:
+                    raise
+                # The embedding provider failed: answer from full-text search alone.
+                note = f"dense retrieval unavailable ({exc.message}); full-text search only"
+                logger.warning("knowledge base: %s", note)
+                return self._retrieve(session, view, owners, query, limit, "lexical", None, note)
 
     def _retrieve(
         self,
+        session: Session,
         view: SpaceView,
         owners: list[str],
         query: str,
@@ -264,23 +273,51 @@ class KnowledgeBase:
         model: EmbeddingModel | None,
         note: str | None,
     ) -> retrieval.Retrieval:
-        with self.database.session(readonly=True) as session:
-            dense: Future[list[DenseHit]] | None = None
-            if model is not None:
-                index = self.dense.get(view.namespaces, model.fingerprint)
-                index.refresh(session)
-                # Embedding the question and searching the matrix run on another thread while the
-                # full-text search runs here (NumPy and SQLite both release the GIL).
-                dense = self._embedder.submit(
-                    lambda: index.search(model.embed([query])[0], owners, retrieval.CANDIDATES)
-                )
-            return retrieval.retrieve(
-                session,
-                query,
-                namespaces=view.namespaces,
-                owners=owners,
-                limit=limit,
-                mode=mode,
-                dense=dense,
-                dense_note=note,
+        dense: Future[list[DenseHit]] | None = None
+        if model is not None:
+            index = self.dense.get(view.namespaces, model.fingerprint)
+            index.refresh(session)
+            # Embedding the question and searching the matrix run on another thread while the
+            # full-text search runs here (NumPy and SQLite both release the GIL).
+            dense = self._embedder.submit(
+                lambda: index.search(self.query_vectors.embed(model, query), owners, retrieval.CANDIDATES)
             )
+        return retrieval.retrieve(
+            session,
+            query,
+            namespaces=view.namespaces,
+            owners=owners,
+            limit=limit,
+            mode=mode,
+            dense=dense,
+            dense_note=note,
+        )
+
+
+class QueryVectorCache:
+    """The vectors of the latest questions, per model: a question asked again (the same turn
+    retried, the context passages and then the tool) skips its embedding. Thread-safe."""
+
+    def __init__(self, capacity: int = QUERY_VECTOR_CACHE_SIZE) -> None:
+        self._capacity = capacity
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, model: EmbeddingModel, query: str) -> np.ndarray:
+        key = (model.fingerprint, query)
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+                return vector
+        vector = model.embed([query])[0]
+        vector.setflags(write=False)  # shared by the searches that hit the cache
+        with self._lock:
+            self._vectors[key] = vector
+            while len(self._vectors) > self._capacity:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()

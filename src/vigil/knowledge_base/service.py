@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.principal import Principal
@@ -305,14 +305,3 @@ def index_entries(session: Session, principal: Principal, space_id: str) -> list
 
 def user_data_exists(session: Session, principal: Principal, space_id: str) -> bool:
     return session.scalar(select(KnowledgeBaseEntry.id).where(_visible(principal, space_id)).limit(1)) is not None
-
-
-def entries_by_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], KnowledgeBaseEntry]:
-    if not keys:
-        return {}
-    rows = session.scalars(
-        select(KnowledgeBaseEntry).where(
-            or_(*(and_(KnowledgeBaseEntry.namespace == ns, KnowledgeBaseEntry.id == entry_id) for ns, entry_id in keys))
-        )
-    )
-    return {(row.namespace, row.id): row for row in rows}

