@@ -144,6 +144,14 @@ class Settings(BaseSettings):
     chat_generate_titles: bool = Field(
         True, description='Ask the model for a title when a conversation is still called "New chat".'
     )
+    chat_config_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How long a chat turn's configuration reads (connector, system prompt, anonymization "
+        "rules, required knowledge-base entries, index-entry tools) are reused. Changes made through this "
+        "server apply at once; changes made through another server sharing the database within this "
+        "time. 0 reads them on every turn.",
+    )
     encryption_key: SecretStr | None = Field(
         None,
         description="Key (32 characters or more) that encrypts connector secrets at rest, like Kibana's "
