@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from anyio import CancelScope, to_thread
 from pydantic_ai.models import Model
@@ -40,7 +40,7 @@ from vigil.conversations.service import DEFAULT_TITLE, MessageExtras
 from vigil.datasource import DataSource
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
-from vigil.db.read_cache import ReadCache
+from vigil.db.read_cache import CONFIG_TABLES, ReadCache
 from vigil.errors import BadRequest
 from vigil.investigation.alerts_to_analyze import alerts_to_analyze
 from vigil.investigation.attached import cite_attached_alert
@@ -106,6 +106,23 @@ class TurnOutcome:
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+class _NotCached(Exception):
+    """`prepare_cached` needs something the cache does not hold."""
+
+
+# `prepare_cached` runs without a session: with `since` None nothing is ever loaded, so this
+# stands in for the session argument and is never used.
+_NO_SESSION = cast(Session, None)
+
+
+def _check_last_message(body: ChatCompleteProps) -> None:
+    last = body.messages[-1]
+    if last.role != "user":
+        raise BadRequest("[request body]: messages: the last message must be the user's (role: user)")
+    if not (last.content or last.data):
+        raise BadRequest("[request body]: messages: the last message needs content or data")
+
+
 def stored_message(row: ConversationMessage) -> SourceMessage:
     return SourceMessage(
         role=row.role,
@@ -145,61 +162,81 @@ class ChatEngine:
         self.knowledge = knowledge
         # The configuration every turn reads (vigil.db.read_cache: writes here invalidate it at
         # once, other servers' writes within `chat_config_cache_seconds`).
-        self.config = ReadCache(settings.chat_config_cache_seconds)
+        self.config = ReadCache(settings.chat_config_cache_seconds, CONFIG_TABLES)
         self._background: set[asyncio.Task[None]] = set()
 
     # -- 1. prepare --------------------------------------------------------------------------------
 
     def prepare(self, principal: Principal, space_id: str, body: ChatCompleteProps) -> PreparedTurn:
-        last = body.messages[-1]
-        if last.role != "user":
-            raise BadRequest("[request body]: messages: the last message must be the user's (role: user)")
-        if not (last.content or last.data):
-            raise BadRequest("[request body]: messages: the last message needs content or data")
+        _check_last_message(body)
         # Taken before the transaction starts: what it reads is cached only if no configuration
         # was written meanwhile (vigil.db.read_cache).
         since = self.config.snapshot()
         # A turn that stores nothing only reads: on SQLite a read-write session would take the
-        # write lock (BEGIN IMMEDIATE) and queue every concurrent turn behind it. With the
-        # configuration cached, a new `persist: false` turn does not touch the database at all
-        # (the session only begins a transaction at its first statement).
+        # write lock (BEGIN IMMEDIATE) and queue every concurrent turn behind it.
         with self.database.session(readonly=not body.persist) as session:
-            resolved = self._resolved_model(session, since, space_id, body)
             if body.conversationId:
+                resolved = self._resolved_model(session, since, space_id, body)
                 return self._continue(session, since, principal, space_id, body, resolved)
-            system_prompt = self._system_prompt(session, since, principal, space_id, body.promptId)
-            references = ReferenceStore()
-            system_prompt, markers = self._with_knowledge(
-                session, since, principal, space_id, system_prompt, last.content or "", resolved, references
-            )
-            redactor = self._redactor(session, since, space_id, {}, writable=body.persist)
-            messages = [request_message(m) for m in body.messages]
-            redactor.register_documents(messages)
-            conversation_id = None
-            if body.persist:
-                conversation_id = self._create(session, principal, space_id, body, resolved).id
-            return PreparedTurn(
-                resolved=resolved,
-                system_prompt=redactor.text(system_prompt),
-                history=redactor.transcript(messages[:-1]),
-                user_prompt=redactor.render(messages[-1]) + cite_attached_alert(last.data, references),
-                conversation_id=conversation_id,
-                redactor=redactor,
-                needs_title=body.persist,
-                alerts_to_analyze=self._alerts_to_analyze(session, conversation_id, body),
-                references=references,
-                source_markers=markers,
-                tools=self._tools(session, since, principal, space_id),
-            )
+            return self._new_turn(session, since, principal, space_id, body)
+
+    def prepare_cached(self, principal: Principal, space_id: str, body: ChatCompleteProps) -> PreparedTurn | None:
+        """`prepare` without the database, for a new `persist: false` turn whose configuration is
+        all cached: it can run on the event loop, no worker-thread trip. None: `prepare` must run."""
+        if body.persist or body.conversationId or not self.config.enabled:
+            return None
+        _check_last_message(body)
+        try:
+            return self._new_turn(_NO_SESSION, None, principal, space_id, body)
+        except _NotCached:
+            return None
+
+    def _new_turn(
+        self, session: Session, since: int | None, principal: Principal, space_id: str, body: ChatCompleteProps
+    ) -> PreparedTurn:
+        last = body.messages[-1]
+        resolved = self._resolved_model(session, since, space_id, body)
+        system_prompt = self._system_prompt(session, since, principal, space_id, body.promptId)
+        references = ReferenceStore()
+        system_prompt, markers = self._with_knowledge(
+            session, since, principal, space_id, system_prompt, last.content or "", resolved, references
+        )
+        redactor = self._redactor(session, since, space_id, {}, writable=body.persist)
+        messages = [request_message(m) for m in body.messages]
+        redactor.register_documents(messages)
+        conversation_id = None
+        if body.persist:
+            conversation_id = self._create(session, principal, space_id, body, resolved).id
+        return PreparedTurn(
+            resolved=resolved,
+            system_prompt=redactor.text(system_prompt),
+            history=redactor.transcript(messages[:-1]),
+            user_prompt=redactor.render(messages[-1]) + cite_attached_alert(last.data, references),
+            conversation_id=conversation_id,
+            redactor=redactor,
+            needs_title=body.persist,
+            alerts_to_analyze=self._alerts_to_analyze(session, conversation_id, body),
+            references=references,
+            source_markers=markers,
+            tools=self._tools(session, since, principal, space_id),
+        )
 
     # -- the configuration a turn reads, cached (keys start with what they are) --------------------
 
     def _cached(
-        self, key: Hashable, since: int, load: Callable[[], T], cacheable: Callable[[T], bool] | None = None
+        self, key: Hashable, since: int | None, load: Callable[[], T], cacheable: Callable[[T], bool] | None = None
     ) -> T:
+        """`since` None: no database (`prepare_cached`), so the cache or `_NotCached`."""
+        if since is None:
+            value: T | None = self.config.get(key)
+            if value is None:
+                raise _NotCached
+            return value
         return self.config.get_or_load(key, since, load, cacheable=cacheable)
 
-    def _resolved_model(self, session: Session, since: int, space_id: str, body: ChatCompleteProps) -> ResolvedModel:
+    def _resolved_model(
+        self, session: Session, since: int | None, space_id: str, body: ChatCompleteProps
+    ) -> ResolvedModel:
         return self._cached(
             ("model", space_id, body.connectorId, body.model),
             since,
@@ -207,7 +244,7 @@ class ChatEngine:
         )
 
     def _system_prompt(
-        self, session: Session, since: int, principal: Principal, space_id: str, prompt_id: str | None
+        self, session: Session, since: int | None, principal: Principal, space_id: str, prompt_id: str | None
     ) -> str:
         return self._cached(
             ("system-prompt", space_id, principal.user_id, prompt_id),
@@ -215,7 +252,7 @@ class ChatEngine:
             lambda: self.resolve_system_prompt(session, principal, space_id, prompt_id),
         )
 
-    def _field_policy(self, session: Session, since: int, space_id: str, *, writable: bool) -> FieldPolicy:
+    def _field_policy(self, session: Session, since: int | None, space_id: str, *, writable: bool) -> FieldPolicy:
         def load() -> tuple[FieldPolicy, bool]:
             rules = space_field_rules(session, space_id)
             return policy_from_rules(rules.rules), rules.stored
@@ -229,7 +266,7 @@ class ChatEngine:
         return policy
 
     def _required_entries(
-        self, session: Session, since: int, principal: Principal, space_id: str
+        self, session: Session, since: int | None, principal: Principal, space_id: str
     ) -> tuple[RequiredEntry, ...]:
         return self._cached(
             ("required-entries", space_id, principal.user_id),
@@ -237,7 +274,7 @@ class ChatEngine:
             lambda: required_entries(session, principal, space_id),
         )
 
-    def _tools(self, session: Session, since: int, principal: Principal, space_id: str) -> list[AssistantTool]:
+    def _tools(self, session: Session, since: int | None, principal: Principal, space_id: str) -> list[AssistantTool]:
         # The same tool objects from turn to turn: their JSON schemas are generated once.
         tools = self._cached(
             ("tools", space_id, principal),
@@ -253,7 +290,7 @@ class ChatEngine:
         return alerts_to_analyze(session, conversation_id, body.size, default, remember=remember)
 
     def _redactor(
-        self, session: Session, since: int, space_id: str, replacements: dict[str, str], *, writable: bool
+        self, session: Session, since: int | None, space_id: str, replacements: dict[str, str], *, writable: bool
     ) -> TurnRedactor:
         policy = self._field_policy(session, since, space_id, writable=writable)
         return TurnRedactor(new_anonymizer(self.settings, replacements), policy)
@@ -330,7 +367,7 @@ class ChatEngine:
     def _with_knowledge(
         self,
         session: Session,
-        since: int,
+        since: int | None,
         principal: Principal,
         space_id: str,
         system_prompt: str,
@@ -343,6 +380,8 @@ class ChatEngine:
         if self.knowledge is None:
             return system_prompt, []
         prompted = resolved.action_type_id in PROMPTED_TOOL_CONNECTORS
+        if prompted and since is None:
+            raise _NotCached  # passages are retrieved for every question: not without the database
         required = self._required_entries(session, since, principal, space_id)
         part = turn_knowledge(
             self.knowledge, required, principal, space_id, question, references, prompted_tools=prompted

@@ -103,7 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.ready = False
     app.state.instance_uuid = str(uuid.uuid4())
-    app.state.authenticator = Authenticator(VerifiedCredentialCache(settings.auth_cache_ttl_seconds))
+    app.state.authenticator = Authenticator(
+        VerifiedCredentialCache(settings.auth_cache_ttl_seconds), settings.auth_principal_cache_seconds
+    )
     app.state.audit = AuditLog(settings.resolved_audit_log if settings.audit_enabled else None)
     # Built models are shared by chat turns and `_execute` runs of the same connector.
     app.state.model_cache = ModelCache(llm_settings(settings))
