@@ -215,7 +215,10 @@ class ChatEngine:
             conversation_id=conversation_id,
             redactor=redactor,
             needs_title=body.persist,
-            alerts_to_analyze=self._alerts_to_analyze(session, conversation_id, body),
+            # A conversation created by this transaction has no stored setting yet: no read.
+            alerts_to_analyze=self._alerts_to_analyze(
+                session, conversation_id if body.size is not None else None, body
+            ),
             references=references,
             source_markers=markers,
             tools=self._tools(session, since, principal, space_id),
