@@ -458,6 +458,7 @@ class ChatEngine:
                 [message],
                 extras=[extras],
                 replacements=prepared.redactor.anonymizer.replacements,
+                refresh=False,  # the stored conversation is not looked at again
             )
 
     async def record_async(
