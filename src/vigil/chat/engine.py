@@ -115,6 +115,17 @@ class _NotCached(Exception):
 _NO_SESSION = cast(Session, None)
 
 
+# Anonymizing a turn's texts is CPU work proportional to their size: on the event loop it would
+# hold every open stream up, so only small turns without attached documents are prepared there.
+_EVENT_LOOP_MAX_CHARS = 16_000
+
+
+def _light(body: ChatCompleteProps) -> bool:
+    if any(m.data for m in body.messages):
+        return False
+    return sum(len(m.content or "") for m in body.messages) <= _EVENT_LOOP_MAX_CHARS
+
+
 def _check_last_message(body: ChatCompleteProps) -> None:
     last = body.messages[-1]
     if last.role != "user":
@@ -183,7 +194,7 @@ class ChatEngine:
     def prepare_cached(self, principal: Principal, space_id: str, body: ChatCompleteProps) -> PreparedTurn | None:
         """`prepare` without the database, for a new `persist: false` turn whose configuration is
         all cached: it can run on the event loop, no worker-thread trip. None: `prepare` must run."""
-        if body.persist or body.conversationId or not self.config.enabled:
+        if body.persist or body.conversationId or not self.config.enabled or not _light(body):
             return None
         _check_last_message(body)
         try:
