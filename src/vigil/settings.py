@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     auth_cache_ttl_seconds: int = Field(
         1200, ge=0, description="How long a verified password is remembered (0 turns the cache off)."
     )
+    auth_principal_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How long who a verified credential is (user, roles, API key) is reused without a "
+        "database read. Changes through this server apply at once; through another server sharing the "
+        "database, within this time. 0 reads the database on every request.",
+    )
     api_key_default_expiration: str | None = Field(
         None, description="Expiry applied to API keys created without one, e.g. `90d`. None: never."
     )
@@ -143,6 +150,14 @@ class Settings(BaseSettings):
     )
     chat_generate_titles: bool = Field(
         True, description='Ask the model for a title when a conversation is still called "New chat".'
+    )
+    chat_config_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How long a chat turn's configuration reads (connector, system prompt, anonymization "
+        "rules, required knowledge-base entries, index-entry tools) are reused. Changes made through this "
+        "server apply at once; changes made through another server sharing the database within this "
+        "time. 0 reads them on every turn.",
     )
     encryption_key: SecretStr | None = Field(
         None,

@@ -8,9 +8,11 @@ import sqlite3
 import threading
 import time
 
+import httpx
 import pytest
 
 from tests.chat.conftest import CHAT
+from tests.support.clients import unique_name
 from vigil.settings import Settings
 from vigil.testing.fake_openai import FakeOpenAI, reply
 
@@ -63,3 +65,40 @@ def test_a_turn_that_stores_nothing_does_not_wait_for_the_write_lock(
     assert response.status_code == 200, response.text
     assert response.json()["data"] == "Read-only answer."
     assert elapsed < 4, f"the turn waited {elapsed:.1f} s for the write lock"
+
+
+def test_configuration_changed_through_the_api_applies_to_the_next_turn(
+    make_user, admin: httpx.Client, fake: FakeOpenAI, connector_id: str
+) -> None:
+    """Turns reuse their configuration reads (vigil.db.read_cache); a change made through this
+    server must still show in the very next turn, and a deleted connector must stop answering."""
+    user = make_user("editor")
+    body = {"connectorId": connector_id, "persist": False, "messages": [{"role": "user", "content": "?"}]}
+    prompt = admin.post(
+        "/api/security_ai_assistant/prompts/_bulk_action",
+        json={"create": [{"name": unique_name("sys"), "promptType": "system", "content": "Answer as a pirate."}]},
+    ).json()["attributes"]["results"]["created"][0]
+    for _ in range(2):  # the second turn is answered from the cache
+        fake.script(reply("ok"))
+        assert user.client.post(CHAT, json=body | {"promptId": prompt["id"]}).status_code == 200
+    assert fake.chat_requests[-1].body["model"] == "fake-gpt"
+    assert "Answer as a pirate." in fake.chat_requests[-1].body["messages"][0]["content"]
+
+    connector = admin.get(f"/api/actions/connector/{connector_id}").json()
+    changed = admin.put(
+        f"/api/actions/connector/{connector_id}",
+        json={"name": connector["name"], "config": connector["config"] | {"defaultModel": "other-model"}},
+    )
+    assert changed.status_code == 200, changed.text
+    updated = admin.post(
+        "/api/security_ai_assistant/prompts/_bulk_action",
+        json={"update": [{"id": prompt["id"], "content": "Answer as a poet."}]},
+    )
+    assert updated.status_code == 200, updated.text
+    fake.script(reply("ok"))
+    assert user.client.post(CHAT, json=body | {"promptId": prompt["id"]}).status_code == 200
+    assert fake.chat_requests[-1].body["model"] == "other-model"
+    assert "Answer as a poet." in fake.chat_requests[-1].body["messages"][0]["content"]
+
+    assert admin.delete(f"/api/actions/connector/{connector_id}").status_code in (200, 204)
+    assert user.client.post(CHAT, json=body).status_code == 404

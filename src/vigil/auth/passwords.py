@@ -3,7 +3,9 @@
 Argon2 is deliberately slow (tens of milliseconds); HTTP Basic sends the password on every
 request. Like Elasticsearch's realm cache, a verified (username, password) pair is remembered
 for a while, but only together with the exact hash it was checked against: a password change on
-any Vigil server changes the stored hash, so the cached entry stops matching everywhere at once.
+any Vigil server changes the stored hash, so the cached entry stops matching as soon as the user
+row is read again (at once on this server, within `auth_principal_cache_seconds` on the others:
+vigil.auth.service.Authenticator).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,8 @@ from vigil.auth.passwords import MIN_PASSWORD_LENGTH, VerifiedCredentialCache, h
 from vigil.auth.principal import Principal
 from vigil.auth.privileges import BUILTIN_ROLES, unknown_roles
 from vigil.db.base import utcnow
+from vigil.db.engine import Database
+from vigil.db.read_cache import AUTH_TABLES, ReadCache
 from vigil.errors import BadRequest, Conflict, NotFound, Unauthorized
 from vigil.timeunits import parse_duration
 
@@ -136,10 +138,43 @@ def principal_for_user(user: User, **extra: Any) -> Principal:
 
 
 class Authenticator:
-    """Checks Basic and ApiKey credentials against the store."""
+    """Checks Basic and ApiKey credentials against the store.
 
-    def __init__(self, credential_cache: VerifiedCredentialCache) -> None:
+    A credential that verified is remembered for `principal_cache_seconds` (keyed by an HMAC of
+    the whole credential under a per-process key, never the credential itself), so most requests
+    make no database read. A change to users or API keys made through this server forgets them
+    all at once (vigil.db.read_cache); one made through another server sharing the database
+    applies here within those seconds. Failures are never remembered; an API key expiring sooner
+    than that is not remembered either."""
+
+    def __init__(self, credential_cache: VerifiedCredentialCache, principal_cache_seconds: float = 0.0) -> None:
         self._cache = credential_cache
+        self._principals = ReadCache(principal_cache_seconds, AUTH_TABLES)
+        self._key = secrets.token_bytes(32)
+
+    def _digest(self, scheme: str, credentials: str) -> bytes:
+        return hmac.new(self._key, f"{scheme}\0{credentials}".encode(), hashlib.sha256).digest()
+
+    def remembered(self, scheme: str, credentials: str) -> Principal | None:
+        """The principal of a credential verified moments ago; None if it must be checked."""
+        principal: Principal | None = self._principals.get(self._digest(scheme, credentials))
+        return principal
+
+    def authenticate(self, database: Database, scheme: str, credentials: str) -> Principal:
+        """`scheme` "basic" (base64 of user:password) or "apikey" (base64 of id:key)."""
+        since = self._principals.snapshot()  # before the transaction, see vigil.db.read_cache
+        until: datetime | None = None
+        if scheme == "basic":
+            username, password = decode_basic_credentials(credentials)
+            with database.session(readonly=True) as session:
+                principal = self.basic(session, username, password)
+        else:
+            key_id, secret = decode_api_key_credentials(credentials)
+            with database.session(readonly=True) as session:
+                principal, until = self._api_key(session, key_id, secret)
+        if until is None or until > utcnow() + timedelta(seconds=self._principals.ttl):
+            self._principals.put(self._digest(scheme, credentials), since, principal)
+        return principal
 
     def basic(self, session: Session, username: str, password: str) -> Principal:
         user = get_user(session, username)
@@ -148,6 +183,9 @@ class Authenticator:
         return principal_for_user(user)
 
     def api_key(self, session: Session, key_id: str, secret: str) -> Principal:
+        return self._api_key(session, key_id, secret)[0]
+
+    def _api_key(self, session: Session, key_id: str, secret: str) -> tuple[Principal, datetime | None]:
         row = session.get(ApiKey, key_id)
         failure = Unauthorized("unable to authenticate with provided API key credentials")
         if row is None or not hmac.compare_digest(row.key_hash, _hash_secret(secret)):
@@ -157,7 +195,19 @@ class Authenticator:
         owner = session.get(User, row.owner_id)
         if owner is None or not owner.enabled:
             raise failure
-        return principal_for_user(owner, authentication_type="api_key", api_key_id=row.id, api_key_name=row.name)
+        principal = principal_for_user(owner, authentication_type="api_key", api_key_id=row.id, api_key_name=row.name)
+        return principal, row.expires_at
+
+
+def decode_basic_credentials(encoded: str) -> tuple[str, str]:
+    """`base64(username:password)`."""
+    try:
+        username, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized("invalid Basic credentials") from exc
+    if not sep:
+        raise Unauthorized("invalid Basic credentials")
+    return username, password
 
 
 def _hash_secret(secret: str) -> str:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from anyio import CancelScope, to_thread
 from pydantic_ai.models import Model
@@ -28,7 +28,8 @@ from vigil.agent.references import ReferenceStore
 from vigil.agent.runner import TurnRequest, run_turn
 from vigil.agent.tools import AssistantTool, ToolContext, ToolRegistry
 from vigil.agent.transcript import TranscriptMessage
-from vigil.anonymization.fields.service import load_field_rules
+from vigil.anonymization import FieldPolicy
+from vigil.anonymization.fields.service import space_field_rules
 from vigil.auth.principal import Principal
 from vigil.chat.redaction import SourceMessage, TurnRedactor, new_anonymizer, policy_from_rules
 from vigil.chat.schemas import ChatCompleteProps, ChatMessage
@@ -39,14 +40,23 @@ from vigil.conversations.service import DEFAULT_TITLE, MessageExtras
 from vigil.datasource import DataSource
 from vigil.db.base import utcnow
 from vigil.db.engine import Database
+from vigil.db.read_cache import CONFIG_TABLES, ReadCache
 from vigil.errors import BadRequest
 from vigil.investigation.alerts_to_analyze import alerts_to_analyze
 from vigil.investigation.attached import cite_attached_alert
-from vigil.knowledge_base.context import PROMPTED_TOOL_CONNECTORS, sources_footer, turn_knowledge
+from vigil.knowledge_base.context import (
+    PROMPTED_TOOL_CONNECTORS,
+    RequiredEntry,
+    required_entries,
+    sources_footer,
+    turn_knowledge,
+)
 from vigil.knowledge_base.runtime import KnowledgeBase
 from vigil.settings import Settings
 
 logger = logging.getLogger("vigil.chat")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,34 @@ class TurnOutcome:
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+class _NotCached(Exception):
+    """`prepare_cached` needs something the cache does not hold."""
+
+
+# `prepare_cached` runs without a session: with `since` None nothing is ever loaded, so this
+# stands in for the session argument and is never used.
+_NO_SESSION = cast(Session, None)
+
+
+# Anonymizing a turn's texts is CPU work proportional to their size: on the event loop it would
+# hold every open stream up, so only small turns without attached documents are prepared there.
+_EVENT_LOOP_MAX_CHARS = 16_000
+
+
+def _light(body: ChatCompleteProps) -> bool:
+    if any(m.data for m in body.messages):
+        return False
+    return sum(len(m.content or "") for m in body.messages) <= _EVENT_LOOP_MAX_CHARS
+
+
+def _check_last_message(body: ChatCompleteProps) -> None:
+    last = body.messages[-1]
+    if last.role != "user":
+        raise BadRequest("[request body]: messages: the last message must be the user's (role: user)")
+    if not (last.content or last.data):
+        raise BadRequest("[request body]: messages: the last message needs content or data")
+
+
 def stored_message(row: ConversationMessage) -> SourceMessage:
     return SourceMessage(
         role=row.role,
@@ -133,46 +171,131 @@ class ChatEngine:
         self.resolve_system_prompt = resolve_system_prompt
         self.data_source = data_source
         self.knowledge = knowledge
+        # The configuration every turn reads (vigil.db.read_cache: writes here invalidate it at
+        # once, other servers' writes within `chat_config_cache_seconds`).
+        self.config = ReadCache(settings.chat_config_cache_seconds, CONFIG_TABLES)
         self._background: set[asyncio.Task[None]] = set()
 
     # -- 1. prepare --------------------------------------------------------------------------------
 
     def prepare(self, principal: Principal, space_id: str, body: ChatCompleteProps) -> PreparedTurn:
-        last = body.messages[-1]
-        if last.role != "user":
-            raise BadRequest("[request body]: messages: the last message must be the user's (role: user)")
-        if not (last.content or last.data):
-            raise BadRequest("[request body]: messages: the last message needs content or data")
+        _check_last_message(body)
+        # Taken before the transaction starts: what it reads is cached only if no configuration
+        # was written meanwhile (vigil.db.read_cache).
+        since = self.config.snapshot()
         # A turn that stores nothing only reads: on SQLite a read-write session would take the
         # write lock (BEGIN IMMEDIATE) and queue every concurrent turn behind it.
         with self.database.session(readonly=not body.persist) as session:
-            resolved = self.resolve_model(session, space_id, body.connectorId, body.model)
             if body.conversationId:
-                return self._continue(session, principal, space_id, body, resolved)
-            system_prompt = self.resolve_system_prompt(session, principal, space_id, body.promptId)
-            references = ReferenceStore()
-            system_prompt, markers = self._with_knowledge(
-                session, principal, space_id, system_prompt, last.content or "", resolved, references
-            )
-            redactor = self._redactor(session, space_id, {})
-            messages = [request_message(m) for m in body.messages]
-            redactor.register_documents(messages)
-            conversation_id = None
-            if body.persist:
-                conversation_id = self._create(session, principal, space_id, body, resolved).id
-            return PreparedTurn(
-                resolved=resolved,
-                system_prompt=redactor.text(system_prompt),
-                history=redactor.transcript(messages[:-1]),
-                user_prompt=redactor.render(messages[-1]) + cite_attached_alert(last.data, references),
-                conversation_id=conversation_id,
-                redactor=redactor,
-                needs_title=body.persist,
-                alerts_to_analyze=self._alerts_to_analyze(session, conversation_id, body),
-                references=references,
-                source_markers=markers,
-                tools=self.tools.for_turn(session, principal, space_id),
-            )
+                resolved = self._resolved_model(session, since, space_id, body)
+                return self._continue(session, since, principal, space_id, body, resolved)
+            return self._new_turn(session, since, principal, space_id, body)
+
+    def prepare_cached(self, principal: Principal, space_id: str, body: ChatCompleteProps) -> PreparedTurn | None:
+        """`prepare` without the database, for a new `persist: false` turn whose configuration is
+        all cached: it can run on the event loop, no worker-thread trip. None: `prepare` must run."""
+        if body.persist or body.conversationId or not self.config.enabled or not _light(body):
+            return None
+        _check_last_message(body)
+        try:
+            return self._new_turn(_NO_SESSION, None, principal, space_id, body)
+        except _NotCached:
+            return None
+
+    def _new_turn(
+        self, session: Session, since: int | None, principal: Principal, space_id: str, body: ChatCompleteProps
+    ) -> PreparedTurn:
+        last = body.messages[-1]
+        resolved = self._resolved_model(session, since, space_id, body)
+        system_prompt = self._system_prompt(session, since, principal, space_id, body.promptId)
+        references = ReferenceStore()
+        system_prompt, markers = self._with_knowledge(
+            session, since, principal, space_id, system_prompt, last.content or "", resolved, references
+        )
+        redactor = self._redactor(session, since, space_id, {}, writable=body.persist)
+        messages = [request_message(m) for m in body.messages]
+        redactor.register_documents(messages)
+        conversation_id = None
+        if body.persist:
+            conversation_id = self._create(session, principal, space_id, body, resolved).id
+        return PreparedTurn(
+            resolved=resolved,
+            system_prompt=redactor.text(system_prompt),
+            history=redactor.transcript(messages[:-1]),
+            user_prompt=redactor.render(messages[-1]) + cite_attached_alert(last.data, references),
+            conversation_id=conversation_id,
+            redactor=redactor,
+            needs_title=body.persist,
+            # A conversation created by this transaction has no stored setting yet: no read.
+            alerts_to_analyze=self._alerts_to_analyze(
+                session, conversation_id if body.size is not None else None, body
+            ),
+            references=references,
+            source_markers=markers,
+            tools=self._tools(session, since, principal, space_id),
+        )
+
+    # -- the configuration a turn reads, cached (keys start with what they are) --------------------
+
+    def _cached(
+        self, key: Hashable, since: int | None, load: Callable[[], T], cacheable: Callable[[T], bool] | None = None
+    ) -> T:
+        """`since` None: no database (`prepare_cached`), so the cache or `_NotCached`."""
+        if since is None:
+            value: T | None = self.config.get(key)
+            if value is None:
+                raise _NotCached
+            return value
+        return self.config.get_or_load(key, since, load, cacheable=cacheable)
+
+    def _resolved_model(
+        self, session: Session, since: int | None, space_id: str, body: ChatCompleteProps
+    ) -> ResolvedModel:
+        return self._cached(
+            ("model", space_id, body.connectorId, body.model),
+            since,
+            lambda: self.resolve_model(session, space_id, body.connectorId, body.model),
+        )
+
+    def _system_prompt(
+        self, session: Session, since: int | None, principal: Principal, space_id: str, prompt_id: str | None
+    ) -> str:
+        return self._cached(
+            ("system-prompt", space_id, principal.user_id, prompt_id),
+            since,
+            lambda: self.resolve_system_prompt(session, principal, space_id, prompt_id),
+        )
+
+    def _field_policy(self, session: Session, since: int | None, space_id: str, *, writable: bool) -> FieldPolicy:
+        def load() -> tuple[FieldPolicy, bool]:
+            rules = space_field_rules(session, space_id)
+            return policy_from_rules(rules.rules), rules.stored
+
+        policy, stored = self._cached(("field-policy", space_id), since, load)
+        if not stored and writable:
+            # The shipped defaults of a space never seeded, read by a `persist: false` turn: this
+            # turn writes, so it seeds the space as an uncached read would (the write empties
+            # the cache).
+            policy, stored = load()
+        return policy
+
+    def _required_entries(
+        self, session: Session, since: int | None, principal: Principal, space_id: str
+    ) -> tuple[RequiredEntry, ...]:
+        return self._cached(
+            ("required-entries", space_id, principal.user_id),
+            since,
+            lambda: required_entries(session, principal, space_id),
+        )
+
+    def _tools(self, session: Session, since: int | None, principal: Principal, space_id: str) -> list[AssistantTool]:
+        # The same tool objects from turn to turn: their JSON schemas are generated once.
+        tools = self._cached(
+            ("tools", space_id, principal),
+            since,
+            lambda: tuple(self.tools.for_turn(session, principal, space_id)),
+        )
+        return list(tools)
 
     def _alerts_to_analyze(
         self, session: Session, conversation_id: str | None, body: ChatCompleteProps, *, remember: bool = True
@@ -180,8 +303,10 @@ class ChatEngine:
         default = self.settings.assistant_alerts_to_analyze
         return alerts_to_analyze(session, conversation_id, body.size, default, remember=remember)
 
-    def _redactor(self, session: Session, space_id: str, replacements: dict[str, str]) -> TurnRedactor:
-        policy = policy_from_rules(load_field_rules(session, space_id))
+    def _redactor(
+        self, session: Session, since: int | None, space_id: str, replacements: dict[str, str], *, writable: bool
+    ) -> TurnRedactor:
+        policy = self._field_policy(session, since, space_id, writable=writable)
         return TurnRedactor(new_anonymizer(self.settings, replacements), policy)
 
     def _create(
@@ -207,6 +332,7 @@ class ChatEngine:
     def _continue(
         self,
         session: Session,
+        since: int,
         principal: Principal,
         space_id: str,
         body: ChatCompleteProps,
@@ -220,17 +346,19 @@ class ChatEngine:
             conversation = conversations.get_visible(session, principal, space_id, body.conversationId)
         rows = conversations.load_messages(session, [conversation.id])[conversation.id]
         prompt_id = body.promptId or (conversation.api_config or {}).get("defaultSystemPromptId")
-        system_prompt = self.resolve_system_prompt(session, principal, space_id, prompt_id)
+        system_prompt = self._system_prompt(session, since, principal, space_id, prompt_id)
         last = body.messages[-1]
         references = ReferenceStore()
         system_prompt, markers = self._with_knowledge(
-            session, principal, space_id, system_prompt, last.content or "", resolved, references
+            session, since, principal, space_id, system_prompt, last.content or "", resolved, references
         )
         if body.persist:
             message = conversation_schemas.Message(role="user", content=last.content or "", timestamp=_now_stamp())
             extras = MessageExtras(data=last.data, fields_to_anonymize=last.fields_to_anonymize)
             conversations.append_messages(session, principal, space_id, conversation.id, [message], extras=[extras])
-        redactor = self._redactor(session, space_id, dict(conversation.replacements or {}))
+        redactor = self._redactor(
+            session, since, space_id, dict(conversation.replacements or {}), writable=body.persist
+        )
         history = [stored_message(row) for row in rows]
         current = request_message(last)
         redactor.register_documents([*history, current])
@@ -247,12 +375,13 @@ class ChatEngine:
             alerts_to_analyze=self._alerts_to_analyze(session, conversation.id, body, remember=body.persist),
             references=references,
             source_markers=markers,
-            tools=self.tools.for_turn(session, principal, space_id),
+            tools=self._tools(session, since, principal, space_id),
         )
 
     def _with_knowledge(
         self,
         session: Session,
+        since: int | None,
         principal: Principal,
         space_id: str,
         system_prompt: str,
@@ -265,8 +394,11 @@ class ChatEngine:
         if self.knowledge is None:
             return system_prompt, []
         prompted = resolved.action_type_id in PROMPTED_TOOL_CONNECTORS
+        if prompted and since is None:
+            raise _NotCached  # passages are retrieved for every question: not without the database
+        required = self._required_entries(session, since, principal, space_id)
         part = turn_knowledge(
-            self.knowledge, session, principal, space_id, question, references, prompted_tools=prompted
+            self.knowledge, required, principal, space_id, question, references, prompted_tools=prompted
         )
         return "\n\n".join(p for p in (system_prompt, part.text) if p), part.source_markers
 
@@ -337,6 +469,7 @@ class ChatEngine:
                 [message],
                 extras=[extras],
                 replacements=prepared.redactor.anonymizer.replacements,
+                refresh=False,  # the stored conversation is not looked at again
             )
 
     async def record_async(

@@ -29,7 +29,7 @@ router = APIRouter(
 )
 
 
-def require_chat(request: Request, principal: AssistantWriter) -> Principal:
+async def require_chat(request: Request, principal: AssistantWriter) -> Principal:
     """Kibana's requirement for the assistant: AI Assistant all and Connectors read."""
     if principal.grants.connectors < Level.READ:
         raise Forbidden(
@@ -113,7 +113,9 @@ async def chat_complete(
     content_references_disabled: Annotated[bool, Query()] = False,
 ) -> Any:
     engine: ChatEngine = request.app.state.chat_engine
-    prepared = await to_thread.run_sync(engine.prepare, principal, space_id, body)
+    prepared = engine.prepare_cached(principal, space_id, body)  # configuration cached: no I/O
+    if prepared is None:
+        prepared = await to_thread.run_sync(engine.prepare, principal, space_id, body)
     if body.isStream:
         return StreamingResponse(
             _stream(engine, principal, space_id, prepared, body, not content_references_disabled),

@@ -370,8 +370,9 @@ def create(
     *,
     extras: Sequence[MessageExtras | None] | None = None,
 ) -> Conversation:
+    # Only an id the caller chose can be taken already (a fresh uuid4 cannot): one read less.
     conversation_id = props.id or str(uuid.uuid4())
-    if session.get(Conversation, conversation_id) is not None:
+    if props.id and session.get(Conversation, conversation_id) is not None:
         raise Conflict(f'conversation id: "{conversation_id}" already exists')
     now = utcnow()
     messages = props.messages or []
@@ -456,9 +457,12 @@ def append_messages(
     *,
     replacements: dict[str, str] | None = None,
     extras: Sequence[MessageExtras | None] | None = None,
+    refresh: bool = True,
 ) -> Conversation:
     """Adds messages at the end. The counter is bumped first: on PostgreSQL that row lock makes
-    concurrent appends queue up instead of colliding on sequence numbers."""
+    concurrent appends queue up instead of colliding on sequence numbers. `refresh=False`: the
+    returned conversation's counter and `updated_at` are stale (one read less, for callers that
+    do not look at it)."""
     conversation = get_owned(session, principal, space_id, conversation_id)
     new_count = session.scalar(
         sql_update(Conversation)
@@ -477,7 +481,8 @@ def append_messages(
         session.refresh(conversation)
         conversation.replacements = {**(conversation.replacements or {}), **replacements}
     session.flush()
-    session.refresh(conversation)
+    if refresh:
+        session.refresh(conversation)
     return conversation
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.db.read_cache import watch_engine
 from vigil.settings import Settings
 
 SQLITE_MMAP_BYTES = 1 << 30
@@ -71,6 +72,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
+        watch_engine(self.engine)  # config writes invalidate cached reads (vigil.db.read_cache)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.engine.execution_options(vigil_readonly=True), expire_on_commit=False)
 

@@ -39,13 +39,29 @@ class TurnKnowledge:
     source_markers: list[str] = field(default_factory=list)  # retrieved passages, for the footer
 
 
-def knowledge_history(
-    session: Session, principal: Principal, space_id: str, references: ReferenceStore, max_chars: int
-) -> str:
+@dataclass(frozen=True)
+class RequiredEntry:
+    """What a turn needs of a `required` entry (a snapshot: turns may share it)."""
+
+    id: str
+    name: str
+    text: str
+
+
+def required_entries(session: Session, principal: Principal, space_id: str) -> tuple[RequiredEntry, ...]:
+    """The caller's and the space's `required` document entries, newest first."""
+    return tuple(
+        RequiredEntry(entry.id, entry.name, entry.text or "")
+        for entry in service.required_entries(session, principal, space_id)
+    )
+
+
+def history_text(entries: Iterable[RequiredEntry], references: ReferenceStore, max_chars: int) -> str:
+    """The "Knowledge History" section: each entry that fits the budget, with its citation."""
     lines: list[str] = []
     budget = max_chars
-    for entry in service.required_entries(session, principal, space_id):
-        body = " ".join((entry.text or "").split())
+    for entry in entries:
+        body = " ".join(entry.text.split())
         candidate = f"- {entry.name}: {body}"
         if len(candidate) + 20 > budget:
             continue
@@ -56,6 +72,12 @@ def knowledge_history(
         lines.append(line)
         budget -= len(line) + 1
     return f"{KNOWLEDGE_HISTORY_PREFIX}\n" + "\n".join(lines) if lines else ""
+
+
+def knowledge_history(
+    session: Session, principal: Principal, space_id: str, references: ReferenceStore, max_chars: int
+) -> str:
+    return history_text(required_entries(session, principal, space_id), references, max_chars)
 
 
 def shorten(text: str, max_chars: int) -> str:
@@ -93,7 +115,7 @@ def retrieved_passages(
 
 def turn_knowledge(
     kb: KnowledgeBase,
-    session: Session,
+    required: Iterable[RequiredEntry],
     principal: Principal,
     space_id: str,
     question: str,
@@ -101,8 +123,9 @@ def turn_knowledge(
     *,
     prompted_tools: bool,
 ) -> TurnKnowledge:
+    """`required`: the caller's `required` entries (`required_entries`)."""
     settings = kb.settings
-    parts = [knowledge_history(session, principal, space_id, references, settings.knowledge_base_required_max_chars)]
+    parts = [history_text(required, references, settings.knowledge_base_required_max_chars)]
     markers: list[str] = []
     if prompted_tools and settings.knowledge_base_context_passages > 0 and question.strip():
         retrieved, markers = retrieved_passages(

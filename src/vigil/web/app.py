@@ -103,7 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.ready = False
     app.state.instance_uuid = str(uuid.uuid4())
-    app.state.authenticator = Authenticator(VerifiedCredentialCache(settings.auth_cache_ttl_seconds))
+    app.state.authenticator = Authenticator(
+        VerifiedCredentialCache(settings.auth_cache_ttl_seconds), settings.auth_principal_cache_seconds
+    )
     app.state.audit = AuditLog(settings.resolved_audit_log if settings.audit_enabled else None)
     # Built models are shared by chat turns and `_execute` runs of the same connector.
     app.state.model_cache = ModelCache(llm_settings(settings))
@@ -111,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     install_openapi(app)
+    # Routes are tried in order, router by router: the busiest one first (its path is literal
+    # and unique, so the order changes nothing else).
+    app.include_router(chat_router)
     app.include_router(status_router)
     app.include_router(security_router)
     app.include_router(conversations_router)
@@ -118,7 +123,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prompts_router)
     app.include_router(knowledge_base_router)
     app.include_router(anonymization_fields_router)
-    app.include_router(chat_router)
     app.include_router(charts_router)
     app.include_router(esql_router)
     # The store's routes answer a clear error when the data source is a cluster (no store).

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from starlette.responses import JSONResponse
 
 from vigil import __version__
-from vigil.web.deps import get_principal
+from vigil.web.deps import principal_of
 
 router = APIRouter(tags=["status"])
 
@@ -38,7 +38,7 @@ def get_status(request: Request) -> JSONResponse:
     )
     status_code = 200 if ready else 503
     if request.headers.get("authorization"):
-        get_principal(request)  # wrong credentials are a 401 here too, as everywhere
+        principal_of(request)  # wrong credentials are a 401 here too, as everywhere
     else:
         # Kibana's answer to anonymous callers: the overall level only.
         return JSONResponse({"status": {"overall": {"level": overall["level"]}}}, status_code=status_code)

@@ -108,19 +108,33 @@ def load_field_rules(session: Session, space_id: str) -> list[RuleTuple]:
     defaults first (written in the caller's transaction), or, inside a read-only session, the
     shipped defaults are returned without writing. A space whose fields were all deleted has no
     rules (nothing is allowed)."""
+    return space_field_rules(session, space_id).rules
+
+
+@dataclass(frozen=True)
+class SpaceFieldRules:
+    rules: list[RuleTuple]
+    # False only for a space never seeded read in a read-only session: the shipped defaults,
+    # which the space's first read-write use still has to write (so not to be cached).
+    stored: bool
+
+
+def space_field_rules(session: Session, space_id: str) -> SpaceFieldRules:
+    """`load_field_rules`, saying whether the rules are the space's stored ones."""
     rows = session.execute(
         select(AnonymizationField.field, AnonymizationField.allowed, AnonymizationField.anonymized)
         .where(AnonymizationField.namespace == space_id)
         .order_by(AnonymizationField.field)
     ).all()
     if rows:
-        return [(row.field, bool(row.allowed), bool(row.anonymized)) for row in rows]
+        return SpaceFieldRules([(row.field, bool(row.allowed), bool(row.anonymized)) for row in rows], True)
     if is_seeded(session, space_id):
-        return []
-    if not _is_readonly(session):
+        return SpaceFieldRules([], True)
+    stored = not _is_readonly(session)
+    if stored:
         seed_defaults(session, space_id)
         session.flush()
-    return sorted((d.field, d.allowed, d.anonymized) for d in DEFAULT_FIELDS)
+    return SpaceFieldRules(sorted((d.field, d.allowed, d.anonymized) for d in DEFAULT_FIELDS), stored)
 
 
 # --- reads ---------------------------------------------------------------------------------------

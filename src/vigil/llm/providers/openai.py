@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,13 +19,15 @@ from pydantic_ai.models import (
     Model,
     ModelRequestParameters,
     StreamedResponse,
+    _customize_tool_def,  # the base class's own per-tool step
     check_allow_model_requests,
 )
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIChatModelSettings
-from pydantic_ai.profiles import DEFAULT_THINKING_TAGS
+from pydantic_ai.profiles import DEFAULT_THINKING_TAGS, JsonSchemaTransformer
 from pydantic_ai.providers.azure import AzureProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
+from pydantic_ai.tools import ToolDefinition
 
 from vigil.errors import BadRequest
 from vigil.llm.config import LlmSettings
@@ -87,6 +90,29 @@ _SDK_READER_SETTINGS = frozenset(
 )
 
 
+# A tool's parameters schema as the provider's profile reshapes it, by (transformer, schema
+# object, strict). Tool schemas are generated once per tool (vigil.agent.runner) and never changed
+# in place, so the same object always reshapes the same way; reshaping 7 tools cost ~0.5 ms a turn.
+_Reshaped = tuple[dict[str, Any], dict[str, Any], bool | None]  # (source schema, result, strict)
+_RESHAPED: dict[tuple[type[JsonSchemaTransformer], int, bool | None], _Reshaped] = {}
+_RESHAPED_MAX = 1024
+_reshaped_lock = threading.Lock()
+
+
+def _customized_tool(transformer: type[JsonSchemaTransformer], tool_def: ToolDefinition) -> ToolDefinition:
+    schema = tool_def.parameters_json_schema
+    key = (transformer, id(schema), tool_def.strict)
+    hit = _RESHAPED.get(key)
+    if hit is None or hit[0] is not schema:  # `is`: an id is only unique while its object lives
+        done = _customize_tool_def(transformer, tool_def)
+        hit = (schema, done.parameters_json_schema, done.strict)
+        with _reshaped_lock:
+            if len(_RESHAPED) >= _RESHAPED_MAX:
+                _RESHAPED.clear()
+            _RESHAPED[key] = hit
+    return replace(tool_def, parameters_json_schema=hit[1], strict=hit[2])
+
+
 class ChatCompletionsModel(OpenAIChatModel):
     """pydantic-ai's Chat Completions model, with a leaner way to receive streams.
 
@@ -105,6 +131,14 @@ class ChatCompletionsModel(OpenAIChatModel):
     ) -> None:
         super().__init__(model_name, provider=provider)
         self.transport = transport
+
+    def customize_request_parameters(self, model_request_parameters: ModelRequestParameters) -> ModelRequestParameters:
+        """pydantic-ai's, with each tool's reshaped schema reused from turn to turn."""
+        params = model_request_parameters
+        transformer = self.profile.get("json_schema_transformer")
+        if transformer is None or params.output_tools or params.output_object is not None:
+            return super().customize_request_parameters(params)
+        return replace(params, function_tools=[_customized_tool(transformer, t) for t in params.function_tools])
 
     @asynccontextmanager
     async def request_stream(
