@@ -103,6 +103,8 @@ class ExtractStep:
     separator: str = ""  # joins the captures of one output (DISSECT's append separator)
     grok: bool = False  # GROK: empty groups are null; several captures are alternatives...
     lists: frozenset[str] = frozenset()  # ...except these aliases, whose captures form a multi-value
+    # DISSECT: capture -> a regex with that capture only, valid once `regex` matched (patterns/dissect.py).
+    prefixes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -420,7 +420,9 @@ class _Verifier:
             alias = self.alias()
             outputs.append((alias, parsed.parts[name], t.KEYWORD))
             self.add_column(Column(name, t.KEYWORD, source.mv, alias))
-        self.steps.append(ExtractStep(source, parsed.regex, parsed.captures, outputs, parsed.separator))
+        self.steps.append(
+            ExtractStep(source, parsed.regex, parsed.captures, outputs, parsed.separator, prefixes=parsed.prefixes)
+        )
 
     def grok(self, command: ast.Grok) -> None:
         source = self.string_source(command.source)
