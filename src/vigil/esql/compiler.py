@@ -39,6 +39,7 @@ ExtractOutput = tuple[str, list[str], DataType]  # ExtractStep.outputs: (alias, 
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 WARN_FUNCTION = "esql_warn"
 SINGLE_VALUE = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
+MULTI_VALUE_JOIN = "java.lang.IllegalArgumentException: LOOKUP JOIN encountered multi-value"
 OUTPUT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
 
 
@@ -135,13 +136,17 @@ class _Compiler:
         outcome: str = "null",
     ) -> str:
         warning = Warning(call.line, call.column, call.source, exception, outcome)
+        return self.warn_sql(warning, sql_type or call.type.sql, detail_sql)
+
+    def warn_sql(self, warning: Warning, sql_type: str, detail_sql: str | None = None) -> str:
+        """SQL recording `warning` for the row at hand, typed `sql_type` (always null)."""
         try:
             number = self.warnings.index(warning)
         except ValueError:
             number = len(self.warnings)
             self.warnings.append(warning)
         detail = f"CAST({detail_sql} AS VARCHAR)" if detail_sql else "NULL"
-        return f"CAST({WARN_FUNCTION}({number}, {detail}) AS {sql_type or call.type.sql})"
+        return f"CAST({WARN_FUNCTION}({number}, {detail}) AS {sql_type})"
 
     def literal(self, value: Any, type_: DataType) -> str:
         if value is None:
@@ -393,9 +398,25 @@ class _Compiler:
 
     def join_step(self, step: JoinStep, previous: str) -> str:
         right = step.index.relation
-        conditions = " AND ".join(f"l.{left} = r.{column}" for left, column in step.keys)
+        warning = Warning(step.line, step.column, step.source, MULTI_VALUE_JOIN)
+        keys = []
+        for number, key in enumerate(step.keys):
+            value = key.left
+            if key.left_mv:  # several values on the left: no match
+                warn = self.warn_sql(warning, key.sql_type)
+                value = f"(CASE WHEN len({value}) = 1 THEN {value}[1] WHEN len({value}) > 1 THEN {warn} END)"
+            if key.right_mv:  # a value held by a multi-valued key of the lookup index is reported
+                warn = self.warn_sql(warning, key.sql_type)
+                held = f"(SELECT DISTINCT unnest({key.right}) FROM {right} WHERE len({key.right}) > 1)"
+                value = f"(CASE WHEN {value} IN {held} THEN COALESCE({warn}, {value}) ELSE {value} END)"
+            right_value = f"r.{key.right}"
+            if key.right_mv:  # only documents with one value for the key match
+                right_value = f"(CASE WHEN len({right_value}) = 1 THEN {right_value}[1] END)"
+            keys.append((f"j{len(self.ctes)}_{number}", value, right_value))
+        previous = self.add(f"SELECT *, {', '.join(f'{value} AS {alias}' for alias, value, _ in keys)} FROM {previous}")
+        conditions = " AND ".join(f"l.{alias} = {right_value}" for alias, _, right_value in keys)
         outputs = ", ".join(f"r.{column} AS {alias}" for alias, column in step.outputs)
-        select = "l.*" + (f", {outputs}" if outputs else "")
+        select = f"l.* EXCLUDE ({', '.join(alias for alias, _, _ in keys)})" + (f", {outputs}" if outputs else "")
         return self.add(f"SELECT {select} FROM {previous} AS l LEFT JOIN {right} AS r ON {conditions}")
 
 
@@ -427,7 +448,7 @@ def _used_aliases(plan: Plan) -> set[str]:
         elif isinstance(step, ExpandStep):
             used.add(step.source_alias)
         elif isinstance(step, JoinStep):
-            used.update(left for left, _ in step.keys)
+            used.update(key.left for key in step.keys)
     while expressions:
         expr = expressions.pop()
         if isinstance(expr, ColumnRef):

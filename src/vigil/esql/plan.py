@@ -107,13 +107,26 @@ class ExtractStep:
     prefixes: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class JoinKey:
+    left: str  # alias of the left column
+    left_mv: bool  # the left column is a LIST
+    sql_type: str  # DuckDB type of one left value
+    right: str  # quoted SQL column of the lookup index
+    right_mv: bool  # the lookup index stores the field as a LIST
+
+
 @dataclass
 class JoinStep:
-    """LOOKUP JOIN: left join a lookup index on equal keys."""
+    """LOOKUP JOIN: left join a lookup index on equal keys. A multi-valued key on either side
+    matches nothing and is reported, as Elasticsearch reports it, against the command."""
 
     index: IndexInfo
-    keys: list[tuple[str, str]]  # (left alias, right SQL column)
+    keys: list[JoinKey]
     outputs: list[tuple[str, str]]  # (alias, right SQL column)
+    line: int = 0
+    column: int = 0
+    source: str = ""  # the command's text, quoted in warnings
 
 
 Step = (
