@@ -23,6 +23,7 @@ DISSECT_PATTERNS = [
     "%{a}]%{b}",
     "%{a} %{b}.",
     "%{a}",
+    "%{a} %{?b}",
 ]
 DISSECT_TEXT = st.text(alphabet=" ,:.[]-/=abHTPuser\n", max_size=30)
 _DUCKDB = duckdb.connect()
@@ -35,25 +36,31 @@ def _sql_string(text: str) -> str:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(DISSECT_PATTERNS), DISSECT_TEXT)
 def test_dissect_prefix_regexes_give_the_full_patterns_values(pattern: str, text: str) -> None:
-    """What the compiler relies on: once the whole pattern matches, each key's prefix regex finds
-    the value the full regex's group holds (RE2 through DuckDB, as the engine runs them)."""
+    """What the compiler relies on: the group-free test matches exactly when the full regex does,
+    and then each key's prefix regex finds the value the full regex's group holds (RE2 through
+    DuckDB, as the engine runs them)."""
     parsed = dissect.parse(pattern, " ")
     assert set(parsed.prefixes) == set(parsed.captures)
     names = "[" + ", ".join(_sql_string(c) for c in parsed.captures) + "]"
     regex = _sql_string(parsed.regex)
     prefixes = ", ".join(f"regexp_extract($1, {_sql_string(parsed.prefixes[c])}, 1)" for c in parsed.captures)
+    test = _sql_string(parsed.match_regex)
     row = _DUCKDB.execute(
-        f"SELECT regexp_matches($1, {regex}), regexp_extract($1, {regex}, {names}), [{prefixes}]", [text]
+        f"SELECT regexp_matches($1, {regex}), regexp_matches($1, {test}), regexp_extract($1, {regex}, {names}), "
+        f"[{prefixes}]",
+        [text],
     ).fetchone()
     assert row is not None
-    matched, groups, values = row
+    matched, tested, groups, values = row
+    assert tested == matched, (pattern, text)
     if matched:
         assert values == [groups[c] for c in parsed.captures], (pattern, text)
 
 
 def test_dissect_with_padding_or_a_newline_delimiter_has_no_prefixes() -> None:
-    assert dissect.parse("%{a->} %{b}").prefixes == {}
-    assert dissect.parse("%{a}\n%{b}").prefixes == {}
+    for pattern in ("%{a->} %{b}", "%{a}\n%{b}"):
+        parsed = dissect.parse(pattern)
+        assert (parsed.prefixes, parsed.match_regex) == ({}, "")
 
 
 def test_dissect_keys_read_alone_or_together_agree(esql) -> None:

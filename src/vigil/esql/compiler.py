@@ -369,7 +369,7 @@ class _Compiler:
         regex = sql_string(step.regex)
         if step.prefixes:
             # A match test without groups is one DFA pass; each prefix regex stops at its key's delimiter.
-            matched = f"regexp_matches({value}, {regex})"
+            matched = f"regexp_matches({value}, {sql_string(step.match_regex)})"
             match_column = None
             if len(outputs) > 1:
                 match_column = f"m{len(self.ctes)}"

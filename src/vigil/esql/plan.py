@@ -105,6 +105,7 @@ class ExtractStep:
     lists: frozenset[str] = frozenset()  # ...except these aliases, whose captures form a multi-value
     # DISSECT: capture -> a regex with that capture only, valid once `regex` matched (patterns/dissect.py).
     prefixes: dict[str, str] = field(default_factory=dict)
+    match_regex: str = ""  # DISSECT with prefixes: the cheaper test for a match (patterns/dissect.py)
 
 
 @dataclass(frozen=True)

@@ -429,7 +429,15 @@ class _Verifier:
             outputs.append((alias, parsed.parts[name], t.KEYWORD))
             self.add_column(Column(name, t.KEYWORD, source.mv, alias))
         self.steps.append(
-            ExtractStep(source, parsed.regex, parsed.captures, outputs, parsed.separator, prefixes=parsed.prefixes)
+            ExtractStep(
+                source,
+                parsed.regex,
+                parsed.captures,
+                outputs,
+                parsed.separator,
+                prefixes=parsed.prefixes,
+                match_regex=parsed.match_regex,
+            )
         )
 
     def grok(self, command: ast.Grok) -> None:

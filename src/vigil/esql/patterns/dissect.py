@@ -32,6 +32,9 @@ class DissectPattern:
     # capture -> anchored regex up to the capture's delimiter, with that capture as its only group.
     # Empty when the argument above does not hold (``->`` padding, a delimiter with a newline).
     prefixes: dict[str, str] = field(default_factory=dict)
+    # With `prefixes`: the pattern as a match test only, without groups and without a last key
+    # (which matches any rest of the line), so RE2's DFA stops at the last delimiter.
+    match_regex: str = ""
 
 
 _META = set("\\.^$|?*+()[]{}")
@@ -97,8 +100,13 @@ def parse(pattern: str, append_separator: str | None = None) -> DissectPattern:
         delimiters.append(trailing)
     parts = {name: [capture for _, capture in sorted(items, key=lambda x: x[0])] for name, items in appends.items()}
     regex = "".join(text for _, text in pieces)
-    prefixes = {} if padded or any("\n" in d for d in delimiters) else _prefixes(pieces, pattern, keys)
-    return DissectPattern(regex, captures, outputs, parts, append_separator or "", prefixes)
+    if padded or any("\n" in d for d in delimiters):
+        return DissectPattern(regex, captures, outputs, parts, append_separator or "")
+    body = pieces[:-1] if pieces[-1][1] in ("(.*)", ".*") else pieces  # a last key matches any rest
+    test = "".join(text if capture is None else "(?:" + text[1:] for capture, text in body)
+    return DissectPattern(
+        regex, captures, outputs, parts, append_separator or "", _prefixes(pieces, pattern, keys), test
+    )
 
 
 def _prefixes(pieces: list[tuple[str | None, str]], pattern: str, keys: list[re.Match[str]]) -> dict[str, str]:
