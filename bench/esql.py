@@ -17,8 +17,14 @@ and the ratio to `read_json`. Timings are never asserted; the load average is pr
 run can be recognised.
 
 Usage:  .venv/bin/python bench/esql.py [--quick] [--docs N] [--days D]
+                                       [--queries-only] [--database PATH] [--explain] [--repeats R]
         --quick: 100k events over 30 days (about a minute on 2 quiet cores);
         default: 10M events over 30 days (make bench; tens of minutes, several GB on disk).
+        --queries-only: skip the ingest measurements; the events are written into the store in
+          this process (the same `_bulk` code as the server) and only the queries are timed.
+        --database PATH: with --queries-only, keep the store at PATH and reuse it when it exists
+          (iterate on the ES|QL side without generating the events again).
+        --explain: print each query's compiled SQL next to the hand-written SQL.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ from _esql_queries import report_queries, time_queries
 from _support import machine_description, vigil_server
 from rich.console import Console
 from rich.table import Table
+
+from vigil.dataplane.bulk import run_bulk
+from vigil.dataplane.store import DataStore
 
 ADMIN = ("elastic", "bench-admin-password")
 BATCH = 10_000
@@ -165,6 +174,36 @@ def cli_rate(base_url: str, source: Path, size: int, docs: int, server_pid: int 
     return Rate("vigil ingest (CLI -> _bulk)", docs, elapsed, size, cpu)
 
 
+def load_in_process(source: Path, database: Path, index: str) -> None:
+    """The events into a fresh store through the `_bulk` code the server runs (no HTTP)."""
+    store = DataStore.open(database)
+    try:
+        for body in _bulk_bodies(source, index):
+            run_bulk(store, body, None, None, time.monotonic())
+    finally:
+        store.close()
+
+
+def queries_only(args: argparse.Namespace, docs: int) -> None:
+    database = Path(args.database) if args.database else None
+    workdir = Path(tempfile.mkdtemp(prefix="vigil-bench-esql-"))
+    try:
+        if database is None or not database.exists():
+            target = database or workdir / "data.duckdb"
+            source = workdir / "events.ndjson"
+            started = time.perf_counter()
+            write_ndjson(source, docs, args.days)
+            load_in_process(source, target, "bench-bulk")
+            console.print(f"loaded {docs:,} events over {args.days} days in {time.perf_counter() - started:.1f}s")
+            database = target
+        console.print(f"load average before the queries: {os.getloadavg()}")
+        explain = console if args.explain else None
+        report_queries(console, time_queries(database, "bench-bulk", args.repeats, explain), args.repeats)
+        console.print(f"load average after: {os.getloadavg()}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def report(rates: list[Rate]) -> None:
     baseline = rates[0].docs_per_second
     table = Table(title="Ingest")
@@ -188,9 +227,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100k events (default 10M)")
     parser.add_argument("--docs", type=int, help="number of events (overrides --quick)")
     parser.add_argument("--days", type=int, default=30, help="days the events span (default 30)")
+    parser.add_argument("--queries-only", action="store_true", help="time only the ES|QL queries")
+    parser.add_argument("--database", help="with --queries-only: store file to reuse (created if missing)")
+    parser.add_argument("--explain", action="store_true", help="print compiled SQL next to the hand SQL")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per query after the warm-up (default 5)")
     args = parser.parse_args()
     docs = args.docs or (100_000 if args.quick else 10_000_000)
     console.print(f"machine: {machine_description()}; DuckDB {duckdb.__version__}")
+    if args.queries_only:
+        queries_only(args, docs)
+        return
     console.print(f"load average before: {os.getloadavg()}")
     workdir = Path(tempfile.mkdtemp(prefix="vigil-bench-esql-"))
     try:
@@ -216,7 +262,10 @@ def main() -> None:
             rates.append(cli_rate(base_url, source, size, docs, server_pid))
             report(rates)
         # The server has stopped: its DuckDB file can be opened here, for both sides of each query.
-        report_queries(console, time_queries(workdir / "data" / "data.duckdb", "bench-bulk"))
+        explain = console if args.explain else None
+        report_queries(
+            console, time_queries(workdir / "data" / "data.duckdb", "bench-bulk", args.repeats, explain), args.repeats
+        )
         console.print(f"load average after: {os.getloadavg()}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.esql.conftest import names, rows, types
+from vigil.dataplane.store import DataStore
+from vigil.esql.executor import run_esql
 
 pytestmark = pytest.mark.backend_independent
 
@@ -181,6 +183,51 @@ def test_lookup_join(esql) -> None:
         [10004, None],
         [10005, "English"],
     ]
+
+
+MULTI_VALUE_JOIN_WARNINGS = [
+    "Line 1:26: evaluation of [LOOKUP JOIN languages_lookup ON languages] failed, treating result as null. "
+    "Only first 20 failures recorded.",
+    "Line 1:26: java.lang.IllegalArgumentException: LOOKUP JOIN encountered multi-value",
+]
+
+
+def test_lookup_join_multi_valued_left_key_matches_nothing_and_warns(esql) -> None:
+    result = esql("ROW languages = [1, 2] | LOOKUP JOIN languages_lookup ON languages")
+    assert rows(result) == [[[1, 2], None]]
+    assert result.warnings == MULTI_VALUE_JOIN_WARNINGS
+
+
+def test_lookup_join_multi_valued_lookup_key_matches_nothing_and_warns() -> None:
+    store = DataStore.open(None)
+    try:
+        store.create_index("codes", {"properties": {"code": {"type": "integer"}, "name": {"type": "keyword"}}})
+        store.index_documents("codes", [{"code": [1, 2], "name": "both"}, {"code": 3, "name": "three"}])
+        query = "ROW code = [1, 3] | MV_EXPAND code | LOOKUP JOIN codes ON code | SORT code"
+        result = run_esql(store, query)
+        assert rows(result) == [[1, None], [3, "three"]]
+        assert [w.split(": ", 1)[1] for w in result.warnings] == [
+            "evaluation of [LOOKUP JOIN codes ON code] failed, treating result as null. "
+            "Only first 20 failures recorded.",
+            "java.lang.IllegalArgumentException: LOOKUP JOIN encountered multi-value",
+        ]
+    finally:
+        store.close()
+
+
+def test_lookup_join_on_an_expression_keeps_the_lookup_fields(esql) -> None:
+    result = esql("ROW code = 2 | LOOKUP JOIN languages_lookup ON code == languages")
+    assert names(result) == ["code", "language_name", "languages"]
+    assert rows(result) == [[2, "French", 2]]
+
+
+def test_sort_before_lookup_join_warns_unless_sorted_again(esql) -> None:
+    query = "FROM employees | SORT emp_no | LIMIT 2 | LOOKUP JOIN languages_lookup ON languages"
+    assert esql(query + " | KEEP emp_no").warnings == [
+        "Line 1:18: SORT is followed by a LOOKUP JOIN which does not preserve order; add another SORT after the "
+        "LOOKUP JOIN if order is required"
+    ]
+    assert esql(query + " | SORT emp_no | KEEP emp_no").warnings == []
 
 
 def test_row_with_multi_value_literal(esql) -> None:

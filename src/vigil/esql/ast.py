@@ -292,8 +292,12 @@ class MvExpand(Node):
 
 @dataclass(frozen=True)
 class LookupJoin(Node):
+    """``ON a, b`` joins on same-named fields; ``ON a == x AND b == y`` names the lookup index's
+    fields in ``right`` (one per ``on`` field), whose fields then all stay in the output."""
+
     index: IndexPattern
     on: tuple[str, ...]
+    right: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

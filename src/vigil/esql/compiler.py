@@ -9,6 +9,8 @@ pushes WHERE filters down into the index scan. Warnings Elasticsearch would atta
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,8 +35,11 @@ from vigil.esql.plan import (
 )
 from vigil.esql.types import DataType
 
+ExtractOutput = tuple[str, list[str], DataType]  # ExtractStep.outputs: (alias, captures, type)
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
 WARN_FUNCTION = "esql_warn"
 SINGLE_VALUE = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
+MULTI_VALUE_JOIN = "java.lang.IllegalArgumentException: LOOKUP JOIN encountered multi-value"
 OUTPUT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
 
 
@@ -68,6 +73,7 @@ def compile_constant(expr: TExpr) -> str:
 class _Compiler:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self.used = _used_aliases(plan)
         self.warnings: list[Warning] = []
         self.ctes: list[str] = []
         self.filter_sql: str | None = None  # STATS ... WHERE of the aggregate being emitted
@@ -130,13 +136,17 @@ class _Compiler:
         outcome: str = "null",
     ) -> str:
         warning = Warning(call.line, call.column, call.source, exception, outcome)
+        return self.warn_sql(warning, sql_type or call.type.sql, detail_sql)
+
+    def warn_sql(self, warning: Warning, sql_type: str, detail_sql: str | None = None) -> str:
+        """SQL recording `warning` for the row at hand, typed `sql_type` (always null)."""
         try:
             number = self.warnings.index(warning)
         except ValueError:
             number = len(self.warnings)
             self.warnings.append(warning)
         detail = f"CAST({detail_sql} AS VARCHAR)" if detail_sql else "NULL"
-        return f"CAST({WARN_FUNCTION}({number}, {detail}) AS {sql_type or call.type.sql})"
+        return f"CAST({WARN_FUNCTION}({number}, {detail}) AS {sql_type})"
 
     def literal(self, value: Any, type_: DataType) -> str:
         if value is None:
@@ -244,9 +254,12 @@ class _Compiler:
 
     def from_step(self, step: FromStep) -> str:
         branches = []
+        # Only the fields some step or the result reads: a smaller statement for DuckDB to plan
+        # (a FROM over daily partitions is one UNION ALL branch per partition).
+        fields = [source for source in step.fields if source.alias in self.used]
         for info in step.indices:
             columns = []
-            for source in step.fields:
+            for source in fields:
                 column = source.columns.get(info.name)
                 columns.append(f"{column if column else 'NULL'}::{source.sql_type} AS {source.alias}")
             if step.index_alias:
@@ -275,60 +288,178 @@ class _Compiler:
         return self.add(f"SELECT {select} FROM {source}{group_by}")
 
     def extract_step(self, step: ExtractStep, previous: str) -> str:
+        # Only the outputs a later step or the result reads are extracted: an unread key costs a
+        # regex group (or, for DISSECT, a regex) per row for nothing.
+        outputs = [output for output in step.outputs if output[0] in self.used]
+        if not outputs:
+            return previous
         value = self.sql(step.source)
-        names = "[" + ", ".join(sql_string(c) for c in step.captures) + "]"
+        if step.source.mv:
+            return self.add(f"SELECT *, {self.extract_values(step, outputs, value)} FROM {previous}")
+        if step.grok:
+            return self.extract_grok(step, outputs, value, previous)
+        return self.extract_dissect(step, outputs, value, previous)
+
+    def extract_values(self, step: ExtractStep, outputs: list[ExtractOutput], value: str) -> str:
+        """A multi-valued input: every value is parsed and the results form a multi-value."""
         regex = sql_string(step.regex)
-
-        def extracted(text: str, alias: str, captures: list[str], type_: DataType, match: str | None = None) -> str:
-            """The output for one input string (a LIST for multi-valued grok fields). `match`, when
-            given, is a column already holding the groups (NULL when the pattern did not match)."""
-            struct = match or f"regexp_extract({text}, {regex}, {names})"
-            parts = [f"{struct}.{_quote_name(c)}" for c in captures]
-            if step.grok:
-                parts = [f"NULLIF({p}, '')" for p in parts]
-                if type_ != t.KEYWORD:
-                    parts = [f"TRY_CAST({p} AS {type_.sql})" for p in parts]
-                if alias in step.lists:
-                    joined = f"list_filter([{', '.join(parts)}], lambda v: v IS NOT NULL)"
-                else:
-                    joined = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
-            elif len(parts) == 1:
-                joined = parts[0]
+        names = "[" + ", ".join(sql_string(c) for c in _regex_groups(step)) + "]"
+        match = f"regexp_extract(x, {regex}, {names})"
+        columns = []
+        for alias, captures, type_ in outputs:
+            joined = self.joined(step, alias, captures, type_, lambda c: f"{match}.{_quote_name(c)}")
+            per_value = f"(CASE WHEN regexp_matches(x, {regex}) THEN {joined} END)"
+            if alias in step.lists:
+                values = f"flatten(list_transform({value}, lambda x: COALESCE({per_value}, [])))"
             else:
-                joined = f"concat_ws({sql_string(step.separator)}, {', '.join(parts)})"
-            matched = f"{match} IS NOT NULL" if match else f"regexp_matches({text}, {regex})"
-            return f"(CASE WHEN {matched} THEN {joined} END)"
+                values = f"list_filter(list_transform({value}, lambda x: {per_value}), lambda v: v IS NOT NULL)"
+            columns.append(f"(CASE WHEN len({values}) = 0 THEN NULL ELSE {values} END) AS {alias}")
+        return ", ".join(columns)
 
-        match_column: str | None = None
-        if not step.source.mv:
-            # Match once per row, not once per output key: each key reads its group from the struct.
+    def joined(
+        self, step: ExtractStep, alias: str, captures: list[str], type_: DataType, group: Callable[[str], str]
+    ) -> str:
+        """One output from the text of its captures: GROK's empty groups are null and typed, several
+        captures are alternatives (or a multi-value); DISSECT's appended keys join with the separator."""
+        parts = [group(c) for c in captures]
+        if step.grok:
+            parts = [f"NULLIF({p}, '')" for p in parts]
+            if type_ != t.KEYWORD:
+                parts = [f"TRY_CAST({p} AS {type_.sql})" for p in parts]
+            if alias in step.lists:
+                return f"list_filter([{', '.join(parts)}], lambda v: v IS NOT NULL)"
+            return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+        if len(parts) == 1:
+            return parts[0]
+        return f"concat_ws({sql_string(step.separator)}, {', '.join(parts)})"
+
+    def extract_grok(self, step: ExtractStep, outputs: list[ExtractOutput], value: str, previous: str) -> str:
+        """One regexp_extract per row with only the needed groups. No separate match test: a text
+        that does not match gives empty groups, and GROK answers an empty group with null."""
+        needed = {c for _, captures, _ in outputs for c in captures}
+        regex = step.regex
+        for capture in step.captures:
+            if capture not in needed:
+                regex = regex.replace(f"(?P<{capture}>", "(?:", 1)
+        groups = _regex_groups(step, regex)
+        if len(groups) == 1:
+            extract = f"regexp_extract({value}, {sql_string(regex)}, 1)"
+
+            def group(capture: str) -> str:
+                return extract
+
+        else:
             match_column = f"m{len(self.ctes)}"
+            names = "[" + ", ".join(sql_string(c) for c in groups) + "]"
+            extract = f"regexp_extract({value}, {sql_string(regex)}, {names})"
+            previous = self.add(f"SELECT *, {extract} AS {match_column} FROM {previous}")
+
+            def group(capture: str) -> str:
+                return f"{match_column}.{_quote_name(capture)}"
+
+        columns = []
+        for alias, captures, type_ in outputs:
+            text = self.joined(step, alias, captures, type_, group)
+            if alias in step.lists:
+                text = f"(CASE WHEN len({text}) = 0 THEN NULL ELSE {text} END)"
+            columns.append(f"{text} AS {alias}")
+        exclude = f" EXCLUDE ({match_column})" if len(groups) > 1 else ""
+        return self.add(f"SELECT *{exclude}, {', '.join(columns)} FROM {previous}")
+
+    def extract_dissect(self, step: ExtractStep, outputs: list[ExtractOutput], value: str, previous: str) -> str:
+        """Null unless the whole pattern matches; each key from its own prefix regex when the
+        pattern has them (patterns/dissect.py), else from one struct of every group."""
+        regex = sql_string(step.regex)
+        if step.prefixes:
+            # A match test without groups is one DFA pass; each prefix regex stops at its key's delimiter.
+            matched = f"regexp_matches({value}, {sql_string(step.match_regex)})"
+            match_column = None
+            if len(outputs) > 1:
+                match_column = f"m{len(self.ctes)}"
+                previous = self.add(f"SELECT *, {matched} AS {match_column} FROM {previous}")
+                matched = match_column
+
+            def group(capture: str) -> str:
+                return f"regexp_extract({value}, {sql_string(step.prefixes[capture])}, 1)"
+
+        else:
+            match_column = f"m{len(self.ctes)}"
+            names = "[" + ", ".join(sql_string(c) for c in step.captures) + "]"
             groups = f"(CASE WHEN regexp_matches({value}, {regex}) THEN regexp_extract({value}, {regex}, {names}) END)"
             previous = self.add(f"SELECT *, {groups} AS {match_column} FROM {previous}")
-        columns = []
-        for alias, captures, type_ in step.outputs:
-            if step.source.mv:
-                # Every value of a multi-valued input is parsed; the results form a multi-value.
-                per_value = extracted("x", alias, captures, type_)
-                if alias in step.lists:
-                    values = f"flatten(list_transform({value}, lambda x: COALESCE({per_value}, [])))"
-                else:
-                    values = f"list_filter(list_transform({value}, lambda x: {per_value}), lambda v: v IS NOT NULL)"
-                text = f"(CASE WHEN len({values}) = 0 THEN NULL ELSE {values} END)"
-            else:
-                text = extracted(value, alias, captures, type_, match_column)
-                if alias in step.lists:
-                    text = f"(CASE WHEN len({text}) = 0 THEN NULL ELSE {text} END)"
-            columns.append(f"{text} AS {alias}")
+            matched = f"{match_column} IS NOT NULL"
+
+            def group(capture: str) -> str:
+                return f"{match_column}.{_quote_name(capture)}"
+
+        columns = [
+            f"(CASE WHEN {matched} THEN {self.joined(step, alias, captures, type_, group)} END) AS {alias}"
+            for alias, captures, type_ in outputs
+        ]
         exclude = f" EXCLUDE ({match_column})" if match_column else ""
         return self.add(f"SELECT *{exclude}, {', '.join(columns)} FROM {previous}")
 
     def join_step(self, step: JoinStep, previous: str) -> str:
         right = step.index.relation
-        conditions = " AND ".join(f"l.{left} = r.{column}" for left, column in step.keys)
+        warning = Warning(step.line, step.column, step.source, MULTI_VALUE_JOIN)
+        keys = []
+        for number, key in enumerate(step.keys):
+            value = key.left
+            if key.left_mv:  # several values on the left: no match
+                warn = self.warn_sql(warning, key.sql_type)
+                value = f"(CASE WHEN len({value}) = 1 THEN {value}[1] WHEN len({value}) > 1 THEN {warn} END)"
+            if key.right_mv:  # a value held by a multi-valued key of the lookup index is reported
+                warn = self.warn_sql(warning, key.sql_type)
+                held = f"(SELECT DISTINCT unnest({key.right}) FROM {right} WHERE len({key.right}) > 1)"
+                value = f"(CASE WHEN {value} IN {held} THEN COALESCE({warn}, {value}) ELSE {value} END)"
+            right_value = f"r.{key.right}"
+            if key.right_mv:  # only documents with one value for the key match
+                right_value = f"(CASE WHEN len({right_value}) = 1 THEN {right_value}[1] END)"
+            keys.append((f"j{len(self.ctes)}_{number}", value, right_value))
+        previous = self.add(f"SELECT *, {', '.join(f'{value} AS {alias}' for alias, value, _ in keys)} FROM {previous}")
+        conditions = " AND ".join(f"l.{alias} = {right_value}" for alias, _, right_value in keys)
         outputs = ", ".join(f"r.{column} AS {alias}" for alias, column in step.outputs)
-        select = "l.*" + (f", {outputs}" if outputs else "")
+        select = f"l.* EXCLUDE ({', '.join(alias for alias, _, _ in keys)})" + (f", {outputs}" if outputs else "")
         return self.add(f"SELECT {select} FROM {previous} AS l LEFT JOIN {right} AS r ON {conditions}")
+
+
+def _regex_groups(step: ExtractStep, regex: str | None = None) -> list[str]:
+    """The capture names in the order of their groups in `regex` (default the step's), which is
+    how `regexp_extract` with a list of names maps them: GROK's named groups by position (a field
+    nested in another field's pattern opens after it), DISSECT's plain groups in capture order."""
+    if not step.grok:
+        return list(step.captures)
+    return [name for name in _NAMED_GROUP.findall(regex or step.regex) if name in step.captures]
+
+
+def _used_aliases(plan: Plan) -> set[str]:
+    """Every column alias some step or the result reads."""
+    expressions: list[TExpr] = []
+    used = {column.alias for column in plan.columns}
+    for step in plan.steps:
+        if isinstance(step, RowStep | EvalStep):
+            expressions.extend(expr for _, expr in step.values)
+        elif isinstance(step, WhereStep):
+            expressions.append(step.condition)
+        elif isinstance(step, SortStep):
+            expressions.extend(key.expr for key in step.keys)
+        elif isinstance(step, AggregateStep):
+            expressions.extend(expr for _, expr in step.groups + step.aggregates)
+            used.update(step.expand)
+        elif isinstance(step, ExtractStep):
+            expressions.append(step.source)
+        elif isinstance(step, ExpandStep):
+            used.add(step.source_alias)
+        elif isinstance(step, JoinStep):
+            used.update(key.left for key in step.keys)
+    while expressions:
+        expr = expressions.pop()
+        if isinstance(expr, ColumnRef):
+            used.add(expr.alias)
+        elif isinstance(expr, Call):
+            expressions.extend(expr.args)
+            expressions.extend(v for v in expr.options.values() if isinstance(v, TExpr))
+    return used
 
 
 def _quote_name(name: str) -> str:

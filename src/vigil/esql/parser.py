@@ -258,10 +258,19 @@ class _Parser(ExpressionParser):
         self.expect_word("join")
         index = self.index_pattern()
         self.expect_word("on")
-        on = [self.qualified_name()]
+        first = self.qualified_name()
+        if self.accept_op("=="):
+            # The expression form: `ON left == right [AND left2 == right2...]`.
+            pairs = [(first, self.qualified_name())]
+            while self.accept_word("and"):
+                left = self.qualified_name()
+                self.expect_op("==")
+                pairs.append((left, self.qualified_name()))
+            return ast.LookupJoin(index, tuple(left for left, _ in pairs), tuple(r for _, r in pairs), **pos)
+        on = [first]
         while self.accept_op(","):
             on.append(self.qualified_name())
-        return ast.LookupJoin(index, tuple(on), **pos)
+        return ast.LookupJoin(index, tuple(on), (), **pos)
 
     def enrich(self) -> ast.Enrich:
         pos = self.pos

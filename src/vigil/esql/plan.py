@@ -103,15 +103,31 @@ class ExtractStep:
     separator: str = ""  # joins the captures of one output (DISSECT's append separator)
     grok: bool = False  # GROK: empty groups are null; several captures are alternatives...
     lists: frozenset[str] = frozenset()  # ...except these aliases, whose captures form a multi-value
+    # DISSECT: capture -> a regex with that capture only, valid once `regex` matched (patterns/dissect.py).
+    prefixes: dict[str, str] = field(default_factory=dict)
+    match_regex: str = ""  # DISSECT with prefixes: the cheaper test for a match (patterns/dissect.py)
+
+
+@dataclass(frozen=True)
+class JoinKey:
+    left: str  # alias of the left column
+    left_mv: bool  # the left column is a LIST
+    sql_type: str  # DuckDB type of one left value
+    right: str  # quoted SQL column of the lookup index
+    right_mv: bool  # the lookup index stores the field as a LIST
 
 
 @dataclass
 class JoinStep:
-    """LOOKUP JOIN: left join a lookup index on equal keys."""
+    """LOOKUP JOIN: left join a lookup index on equal keys. A multi-valued key on either side
+    matches nothing and is reported, as Elasticsearch reports it, against the command."""
 
     index: IndexInfo
-    keys: list[tuple[str, str]]  # (left alias, right SQL column)
+    keys: list[JoinKey]
     outputs: list[tuple[str, str]]  # (alias, right SQL column)
+    line: int = 0
+    column: int = 0
+    source: str = ""  # the command's text, quoted in warnings
 
 
 Step = (

@@ -24,6 +24,11 @@ def to_esql(query: ast.Query) -> str:
     return " | ".join(_command(command) for command in (query.source, *query.commands))
 
 
+def command(command: ast.SourceCommand | ast.ProcessingCommand) -> str:
+    """One command's text (Elasticsearch quotes a LOOKUP JOIN's in its warnings)."""
+    return _command(command)
+
+
 def expression(expr: ast.Expr) -> str:
     return _expr(expr)[0]
 
@@ -155,6 +160,9 @@ def _command(command: ast.SourceCommand | ast.ProcessingCommand) -> str:
             return f"GROK {_wrap(source, _CAST)} " + ", ".join(string(p) for p in (pattern, *more))
         case ast.MvExpand(field=field):
             return f"MV_EXPAND {name(field)}"
+        case ast.LookupJoin(index=index, on=on, right=right) if right:
+            pairs = (f"{name(left)} == {name(other)}" for left, other in zip(on, right, strict=True))
+            return f"LOOKUP JOIN {_source(index)} ON " + " AND ".join(pairs)
         case ast.LookupJoin(index=index, on=on):
             return f"LOOKUP JOIN {_source(index)} ON " + ", ".join(name(f) for f in on)
         case ast.Enrich(policy=policy, on=on, with_fields=with_fields):

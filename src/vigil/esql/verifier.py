@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from vigil.esql.plan import (
     ExpandStep,
     ExtractStep,
     FromStep,
+    JoinKey,
     JoinStep,
     LimitStep,
     Plan,
@@ -47,6 +48,7 @@ from vigil.esql.plan import (
     Step,
     WhereStep,
 )
+from vigil.esql.printer import command as print_command
 from vigil.esql.printer import expression as print_expression
 from vigil.esql.types import DataType
 
@@ -187,6 +189,12 @@ class _Verifier:
                 break
         if query.commands and isinstance(query.commands[-1], ast.Limit):
             limit = min(query.commands[-1].count, MAX_LIMIT)
+        sort = _sort_before_lookup_join(query.commands)
+        if sort is not None:
+            self.warnings.append(
+                f"Line {sort.line}:{sort.column}: SORT is followed by a LOOKUP JOIN which does not preserve order; "
+                "add another SORT after the LOOKUP JOIN if order is required"
+            )
         if self.problems:
             count = len(self.problems)
             noun = "problem" if count == 1 else "problems"
@@ -420,7 +428,17 @@ class _Verifier:
             alias = self.alias()
             outputs.append((alias, parsed.parts[name], t.KEYWORD))
             self.add_column(Column(name, t.KEYWORD, source.mv, alias))
-        self.steps.append(ExtractStep(source, parsed.regex, parsed.captures, outputs, parsed.separator))
+        self.steps.append(
+            ExtractStep(
+                source,
+                parsed.regex,
+                parsed.captures,
+                outputs,
+                parsed.separator,
+                prefixes=parsed.prefixes,
+                match_regex=parsed.match_regex,
+            )
+        )
 
     def grok(self, command: ast.Grok) -> None:
         source = self.string_source(command.source)
@@ -462,15 +480,15 @@ class _Verifier:
         if index is None:
             self.problem(command.index, f"Unknown index [{command.index.index}]")
             return
-        keys: list[tuple[str, str]] = []
-        for key in command.on:
+        keys: list[JoinKey] = []
+        for key, right_name in zip(command.on, command.right or command.on, strict=True):
             left = self.find(key)
-            right = index.fields.get(key)
+            right = index.fields.get(right_name)
             if left is None:
                 self.problem(command, f"Unknown column [{key}] in left side of join")
                 continue
             if right is None:
-                self.problem(command, f"Unknown column [{key}] in right side of join")
+                self.problem(command, f"Unknown column [{right_name}] in right side of join")
                 continue
             right_type = t.from_mapping(right.es_type)
             compatible = (
@@ -482,21 +500,22 @@ class _Verifier:
                 self.problem(
                     command,
                     f"JOIN left field [{key}] of type [{left.type.name.upper()}] is incompatible with right field "
-                    f"[{key}] of type [{right_type.name.upper()}]",
+                    f"[{right_name}] of type [{right_type.name.upper()}]",
                 )
                 continue
-            keys.append((left.alias if not left.mv else f"{left.alias}", _quote(right.column)))
+            keys.append(JoinKey(left.alias, left.mv, left.type.sql, _quote(right.column), right.multi_valued))
         if len(keys) != len(command.on):
             return
         outputs: list[tuple[str, str]] = []
         for name in sorted(index.fields):
-            if name in command.on:
+            if name in command.on and not command.right:  # `ON field`: the left side's field is the key
                 continue
             field = index.fields[name]
             alias = self.alias()
             outputs.append((alias, _quote(field.column)))
             self.add_column(Column(name, t.from_mapping(field.es_type), field.multi_valued, alias))
-        self.steps.append(JoinStep(index, keys, outputs))
+        source = print_command(command)
+        self.steps.append(JoinStep(index, keys, outputs, command.line, command.column, source))
 
     def enrich(self, command: ast.Enrich) -> None:
         self.problem(command, f"Unresolved enrich policy [{command.policy}]")
@@ -1081,6 +1100,21 @@ def _similarity(a: str, b: str) -> float:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return 1.0 - previous[-1] / longest
+
+
+def _sort_before_lookup_join(commands: Sequence[ast.ProcessingCommand]) -> ast.Sort | None:
+    """The SORT whose order a later LOOKUP JOIN loses (Elasticsearch warns about it), unless a SORT
+    follows that join or a STATS drops the order first."""
+    last_sort: ast.Sort | None = None
+    lost: ast.Sort | None = None
+    for command in commands:
+        if isinstance(command, ast.Sort):
+            last_sort, lost = command, None
+        elif isinstance(command, ast.Stats):
+            last_sort = None
+        elif isinstance(command, ast.LookupJoin) and last_sort is not None:
+            lost = last_sort
+    return lost
 
 
 def _quote(column: str) -> str:

@@ -39,6 +39,9 @@ class Dataset:
     allow_subfields: bool = True  # False: dotted CSV columns are multi-fields, not sent
     type_overrides: Mapping[str, str | None] = field(default_factory=dict)  # None removes the field
     dynamic: str | None = None
+    # `withDynamicTypeMapping`: CSV columns the mapping lacks that Elasticsearch maps dynamically
+    # from the values sent (a string becomes `text` with a `keyword` sub-field).
+    dynamic_types: Mapping[str, str] = field(default_factory=dict)
 
 
 def _variant(base: Dataset, index: str, **changes: Any) -> Dataset:
@@ -60,6 +63,14 @@ DATASETS: dict[str, Dataset] = {
         _EMPLOYEES,
         _LANGUAGES,
         _variant(_LANGUAGES, "languages_lookup", settings="lookup-settings.json"),
+        _variant(
+            _LANGUAGES,
+            "languages_lookup_non_unique_key",
+            data="languages_non_unique_key.csv",
+            settings="lookup-settings.json",
+            dynamic_types={"country": "text"},
+        ),
+        Dataset("message_types_lookup", "message_types.csv", "mapping-message_types.json", "lookup-settings.json"),
         _HOSTS,
         _variant(_HOSTS, "hosts_ip_is_kwd", type_overrides={"ip0": "keyword", "ip1": "keyword"}),
         _APPS,
@@ -229,6 +240,12 @@ def _is_mapped(mapping: dict[str, Any], dotted: str) -> bool:
     return node is not None
 
 
+# What Elasticsearch's dynamic mapping gives a field first seen with a value of that kind.
+_DYNAMIC: dict[str, dict[str, Any]] = {
+    "text": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+}
+
+
 def mapping_for(dataset: Dataset) -> dict[str, Any]:
     mapping: dict[str, Any] = {}
     if dataset.mapping:
@@ -237,6 +254,11 @@ def mapping_for(dataset: Dataset) -> dict[str, Any]:
         columns, _ = read_csv((FIXTURES / "data" / dataset.data).read_text(encoding="utf-8"))
         for column in columns:
             if column.type is None or column.name == "_id" or _is_mapped(mapping, column.name):
+                continue
+            if column.name in dataset.dynamic_types:
+                properties, leaf = _properties_for(mapping, column.name, create=True)
+                assert properties is not None
+                properties[leaf] = _DYNAMIC[dataset.dynamic_types[column.name]]
                 continue
             if not dataset.allow_subfields and "." in column.name:
                 continue

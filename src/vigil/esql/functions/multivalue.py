@@ -160,11 +160,17 @@ def _check_mv_sort(call: Call) -> str | None:
     return None
 
 
+def _mv_sort_type(args: list[TExpr]) -> t.DataType:
+    # Elasticsearch answers a sorted text field as keyword (lookup-join.nonUniqueRightKeyOnTheDataNode).
+    type_ = same_as_first(args)
+    return t.KEYWORD if type_ == t.TEXT else type_
+
+
 register(
     Function(
         "mv_sort",
         (_ANY, p("order", STRING, "string", optional=True, constant=True)),
-        same_as_first,
+        _mv_sort_type,
         _emit_mv_sort,
         mv_input=True,
         returns_mv=lambda args: True,
