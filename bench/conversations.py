@@ -302,7 +302,9 @@ class Store:
 def store(backend: str, args: argparse.Namespace) -> Iterator[Store]:
     workdir = Path(tempfile.mkdtemp(prefix=f"vigil-bench-{backend}-"))
     data_dir = workdir / "data"
-    env = {"VIGIL_DATA_DIR": str(data_dir)}
+    # The built-in knowledge base is indexed once at a store's first start (~15 CPU s); measured
+    # requests would share the GIL with it, which no steady-state server does, so it stays off.
+    env = {"VIGIL_DATA_DIR": str(data_dir), "VIGIL_KNOWLEDGE_BASE_AUTO_SETUP": "false"}
     if args.sqlite_synchronous:
         env["VIGIL_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
     try:
