@@ -99,6 +99,24 @@ def _order(es_type: EsType, values: str) -> str:
     return f"list_sort({values})"
 
 
+def field_tree(mapping: IndexMapping) -> dict[str, object]:
+    """The mapping's source fields as nested dicts of object keys, each leaf the field's full
+    name (multi-fields left out: they are read from their parent's value)."""
+    tree: dict[str, object] = {}
+    for item in mapping.fields.values():
+        if item.source:
+            continue
+        node = tree
+        parts = item.name.split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ValueError("a leaf and an object share a path")  # mapping forbids it
+            node = child
+        node[parts[-1]] = item.name
+    return tree
+
+
 class ColumnarPlan:
     """The conversion SQL for one mapping (built once per mapping version, reused per batch).
 
@@ -110,18 +128,7 @@ class ColumnarPlan:
 
     def __init__(self, mapping: IndexMapping, require_timestamp: bool) -> None:
         self.mapping = mapping
-        tree: dict[str, object] = {}
-        for item in mapping.fields.values():
-            if item.source:
-                continue
-            node = tree
-            parts = item.name.split(".")
-            for part in parts[:-1]:
-                child = node.setdefault(part, {})
-                if not isinstance(child, dict):
-                    raise ValueError("a leaf and an object share a path")  # mapping forbids it
-                node = child
-            node[parts[-1]] = item.name
+        tree = field_tree(mapping)
         # One parse for the values (a struct of JSON leaves) and one for the keys of every object.
         objects: list[tuple[str, list[str]]] = []  # (JSON path, SQL of its children's values)
         self._raw: dict[str, str] = {}

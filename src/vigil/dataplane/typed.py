@@ -37,6 +37,7 @@ from vigil.dataplane.columnar import (
     _quote,
     _sql_string,
     day_sql,
+    field_tree,
     present_fields,
 )
 from vigil.dataplane.mapping import IndexMapping
@@ -93,18 +94,7 @@ class TypedPlan:
     def __init__(self, mapping: IndexMapping, require_timestamp: bool) -> None:
         self.mapping = mapping
         self.skip = 0  # batches left to send straight to the columnar lane
-        tree: dict[str, object] = {}
-        for item in mapping.fields.values():
-            if item.source:
-                continue
-            node = tree
-            parts = item.name.split(".")
-            for part in parts[:-1]:
-                child = node.setdefault(part, {})
-                if not isinstance(child, dict):
-                    raise ValueError("a leaf and an object share a path")
-                node = child
-            node[parts[-1]] = item.name
+        tree = field_tree(mapping)
         if not tree:
             raise ValueError("no fields")
         self._access: dict[str, str] = {}

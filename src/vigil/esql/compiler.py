@@ -32,6 +32,7 @@ from vigil.esql.plan import (
     SortKey,
     SortStep,
     WhereStep,
+    step_expressions,
 )
 from vigil.esql.types import DataType
 
@@ -437,17 +438,9 @@ def _used_aliases(plan: Plan) -> set[str]:
     expressions: list[TExpr] = []
     used = {column.alias for column in plan.columns}
     for step in plan.steps:
-        if isinstance(step, RowStep | EvalStep):
-            expressions.extend(expr for _, expr in step.values)
-        elif isinstance(step, WhereStep):
-            expressions.append(step.condition)
-        elif isinstance(step, SortStep):
-            expressions.extend(key.expr for key in step.keys)
-        elif isinstance(step, AggregateStep):
-            expressions.extend(expr for _, expr in step.groups + step.aggregates)
+        expressions.extend(step_expressions(step))
+        if isinstance(step, AggregateStep):
             used.update(step.expand)
-        elif isinstance(step, ExtractStep):
-            expressions.append(step.source)
         elif isinstance(step, ExpandStep):
             used.add(step.source_alias)
         elif isinstance(step, JoinStep):

@@ -19,7 +19,9 @@ import duckdb
 from vigil.esql import types as t
 from vigil.esql.compiler import WARN_FUNCTION, Compiled, compile_plan
 from vigil.esql.errors import EsqlExecutionError
+from vigil.esql.ir import Call, walk
 from vigil.esql.parser import parse
+from vigil.esql.plan import Plan, step_expressions
 from vigil.esql.verifier import verify
 
 if TYPE_CHECKING:
@@ -97,26 +99,12 @@ def explain_sql(store: DataStore, query: str, params: list[Any] | dict[str, Any]
     return compile_plan(plan).sql
 
 
-def _set_now(plan: Any, now: datetime) -> None:
-    from vigil.esql.ir import Call, walk
-    from vigil.esql.plan import AggregateStep, EvalStep, ExtractStep, RowStep, SortStep, WhereStep
-
-    expressions: list[Any] = []
+def _set_now(plan: Plan, now: datetime) -> None:
     for step in plan.steps:
-        if isinstance(step, RowStep | EvalStep):
-            expressions.extend(expr for _, expr in step.values)
-        elif isinstance(step, WhereStep):
-            expressions.append(step.condition)
-        elif isinstance(step, SortStep):
-            expressions.extend(key.expr for key in step.keys)
-        elif isinstance(step, AggregateStep):
-            expressions.extend(expr for _, expr in step.groups + step.aggregates)
-        elif isinstance(step, ExtractStep):
-            expressions.append(step.source)
-    for expr in expressions:
-        for node in walk(expr):
-            if isinstance(node, Call) and node.fn.name == "now":
-                node.options["now"] = now
+        for expr in step_expressions(step):
+            for node in walk(expr):
+                if isinstance(node, Call) and node.fn.name == "now":
+                    node.options["now"] = now
 
 
 # --- warnings ------------------------------------------------------------------------------

@@ -150,3 +150,19 @@ class Plan:
     columns: list[Column]  # the output, in order
     limit: int  # rows returned at most (default or LIMIT, capped at the maximum)
     warnings: list[str] = field(default_factory=list)  # verification-time warnings
+
+
+def step_expressions(step: Step) -> list[TExpr]:
+    """The expressions a step evaluates itself (column values, conditions, sort and group keys,
+    aggregates, the text an extraction reads); columns a step only passes on are not included."""
+    if isinstance(step, RowStep | EvalStep):
+        return [expr for _, expr in step.values]
+    if isinstance(step, WhereStep):
+        return [step.condition]
+    if isinstance(step, SortStep):
+        return [key.expr for key in step.keys]
+    if isinstance(step, AggregateStep):
+        return [expr for _, expr in step.groups + step.aggregates]
+    if isinstance(step, ExtractStep):
+        return [step.source]
+    return []
