@@ -3,32 +3,17 @@ the sources footer for the passages given to models without native tool calls.""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from vigil.agent.references import ReferenceStore
 from vigil.auth.principal import Principal
 from vigil.db.engine import Database
-from vigil.db.migrate import upgrade
 from vigil.knowledge_base import schemas, service
 from vigil.knowledge_base.context import knowledge_history, shorten, sources_footer
-from vigil.settings import Settings
 
 OWNER = Principal(user_id="u-ctx", username="ctx", roles=("superuser",))
 OTHER = Principal(user_id="u-other", username="other", roles=("editor",))
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    url = os.environ.get("VIGIL_TEST_DATABASE_URL") or None
-    db = Database(Settings(data_dir=tmp_path_factory.mktemp("ctx"), database_url=url))
-    upgrade(db)
-    yield db
-    db.dispose()
 
 
 def add(database: Database, space: str, name: str, text: str, *, required: bool, shared: bool = False) -> None:

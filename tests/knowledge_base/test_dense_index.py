@@ -4,23 +4,20 @@ deleted entries, and who may see what, on the suite's real database (SQLite or P
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
+from tests.knowledge_base.conftest import MODEL, principal
+from tests.knowledge_base.conftest import add_document as add
 from vigil.auth.principal import Principal
 from vigil.db.engine import Database
-from vigil.db.migrate import upgrade
-from vigil.knowledge_base import indexing, schemas, service
+from vigil.knowledge_base import indexing, service
 from vigil.knowledge_base.dense import DenseIndex, best_rows, split_planes
 from vigil.knowledge_base.embeddings import normalise
 from vigil.knowledge_base.models import KnowledgeBaseChunk
-from vigil.settings import Settings
-
-MODEL = "test-default"
 
 
 class HashingEmbeddings:
@@ -38,27 +35,6 @@ class HashingEmbeddings:
             for word in text.lower().split():
                 vectors[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % 64] += 1.0
         return normalise(vectors + 1e-6)
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    url = os.environ.get("VIGIL_TEST_DATABASE_URL") or None
-    db = Database(Settings(data_dir=tmp_path_factory.mktemp("dense"), database_url=url))
-    upgrade(db)
-    yield db
-    db.dispose()
-
-
-def principal(name: str) -> Principal:
-    return Principal(user_id=f"id-{name}-{uuid.uuid4().hex[:6]}", username=name, roles=("superuser",))
-
-
-def add(database: Database, who: Principal, space: str, name: str, text: str, shared: bool = False) -> str:
-    props = schemas.DocumentEntryCreateFields(
-        type="document", name=name, kbResource="user", source="t", text=text, **({"global": True} if shared else {})
-    )
-    with database.session() as session:
-        return service.create(session, who, space, props, MODEL).id
 
 
 def search(database: Database, index: DenseIndex, model: HashingEmbeddings, who: Principal, query: str) -> list[str]:

@@ -3,15 +3,14 @@ full-text index included; a collection no longer available is removed."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
+from tests.support.database import migrated_database
 from vigil.db.engine import Database
-from vigil.db.migrate import upgrade
 from vigil.knowledge_base import lexical
 from vigil.knowledge_base.builtin import BuiltinEntry, Collection, content_version
 from vigil.knowledge_base.installer import install_builtin, remove_missing_collections
@@ -21,16 +20,12 @@ from vigil.knowledge_base.models import (
     KnowledgeBaseCollection,
     KnowledgeBaseEntry,
 )
-from vigil.settings import Settings
 
 
 @pytest.fixture
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    url = os.environ.get("VIGIL_TEST_DATABASE_URL") or None
-    db = Database(Settings(data_dir=tmp_path_factory.mktemp("install"), database_url=url))
-    upgrade(db)
-    yield db
-    db.dispose()
+    with migrated_database(tmp_path_factory.mktemp("install")) as db:
+        yield db
 
 
 def collection(name: str, entries: list[BuiltinEntry]) -> Collection:

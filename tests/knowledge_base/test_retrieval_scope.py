@@ -4,43 +4,18 @@ vectors of repeated questions are reused, per model."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
-from vigil.auth.principal import Principal
+from tests.knowledge_base.conftest import add_document as add
+from tests.knowledge_base.conftest import principal
 from vigil.db.engine import Database
-from vigil.db.migrate import upgrade
-from vigil.knowledge_base import lexical, schemas, service
+from vigil.knowledge_base import lexical, service
 from vigil.knowledge_base.models import KnowledgeBaseChunk
 from vigil.knowledge_base.runtime import QueryVectorCache
-from vigil.settings import Settings
-
-MODEL = "test-default"
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    url = os.environ.get("VIGIL_TEST_DATABASE_URL") or None
-    db = Database(Settings(data_dir=tmp_path_factory.mktemp("scope"), database_url=url))
-    upgrade(db)
-    yield db
-    db.dispose()
-
-
-def principal(name: str) -> Principal:
-    return Principal(user_id=f"id-{name}-{uuid.uuid4().hex[:6]}", username=name, roles=("superuser",))
-
-
-def add(database: Database, who: Principal, space: str, name: str, text: str, shared: bool = False) -> None:
-    props = schemas.DocumentEntryCreateFields(
-        type="document", name=name, kbResource="user", source="t", text=text, **({"global": True} if shared else {})
-    )
-    with database.session() as session:
-        service.create(session, who, space, props, MODEL)
 
 
 def names(database: Database, query: str, space: str, owners: Sequence[str], limit: int) -> list[str]:
