@@ -241,6 +241,10 @@ class Output:
         return index + len(fragment)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_tokens_stream_and_ctrl_c_stops_the_answer(base_url, make_user, slow_connector_id) -> None:
     connector = slow_connector_id
     user = make_user("editor")
@@ -260,6 +264,9 @@ def test_tokens_stream_and_ctrl_c_stops_the_answer(base_url, make_user, slow_con
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=chat_environment(),
+        # A suite started in the background of a shell without job control inherits SIGINT
+        # ignored, and Python then installs no KeyboardInterrupt handler: give the child Ctrl-C back.
+        preexec_fn=_default_sigint,
     )
     try:
         output = Output(process)
