@@ -234,6 +234,12 @@ class Settings(BaseSettings):
     data_retention_check_interval_seconds: int = Field(
         3600, ge=1, description="How often the data retention is enforced (also once at start-up)."
     )
+    esql_query_time_limit_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="An ES|QL query on the embedded store running longer than this is cancelled "
+        "(task_cancelled_exception), so one runaway query cannot hold the store.",
+    )
     data_source: Literal["embedded", "elasticsearch"] = Field(
         "embedded",
         description="Where `/_query` and the assistant's data tools read data: `embedded` (the DuckDB store) or "

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.esql.conftest import rows
+from vigil.datasource import open_data_source
 from vigil.esql.errors import EsqlExecutionError
 from vigil.esql.executor import run_esql
+from vigil.settings import Settings
 
 pytestmark = pytest.mark.backend_independent
 
@@ -101,15 +104,17 @@ def test_now_is_one_instant_per_query(esql) -> None:
     assert rows(result)[0][2] is True
 
 
+# 300,000 x 300,000 rows: hours of work, which must not hold the store (one statement at a time).
+RUNAWAY = (
+    'ROW a = SPLIT(REPEAT("ab,", 300000), ",") | MV_EXPAND a'
+    ' | EVAL b = SPLIT(REPEAT("c,", 300000), ",") | MV_EXPAND b | STATS c = COUNT(*)'
+)
+
+
 def test_a_query_past_the_time_limit_is_cancelled_and_the_store_stays_usable(store) -> None:  # type: ignore[no-untyped-def]
-    # 300,000 x 300,000 rows: hours of work, which must not hold the store (one statement at a time).
-    runaway = (
-        'ROW a = SPLIT(REPEAT("ab,", 300000), ",") | MV_EXPAND a'
-        ' | EVAL b = SPLIT(REPEAT("c,", 300000), ",") | MV_EXPAND b | STATS c = COUNT(*)'
-    )
     started = time.monotonic()
     with pytest.raises(EsqlExecutionError) as caught:
-        run_esql(store, runaway, time_limit_seconds=0.5)
+        run_esql(store, RUNAWAY, time_limit_seconds=0.5)
     assert caught.value.es_type == "task_cancelled_exception"
     assert "limit of [0.5s]" in caught.value.message
     assert time.monotonic() - started < 30
@@ -123,3 +128,15 @@ def test_bucket_sizes_are_counted_not_walked_for_billions_of_buckets(store) -> N
         ' "1985-01-01T00:00:00.000", "2000-01-01T00:00:00.000") | SORT b | LIMIT 1'
     )
     assert rows(run_esql(store, query, time_limit_seconds=30)) == [[1, "1985-11-21T00:00:00.000Z"]]
+
+
+def test_the_embedded_data_source_applies_the_configured_time_limit(tmp_path: Path) -> None:
+    source = open_data_source(Settings(data_dir=tmp_path, esql_query_time_limit_seconds=0.5))
+    try:
+        with pytest.raises(EsqlExecutionError) as caught:
+            source.esql(RUNAWAY)
+        assert caught.value.es_type == "task_cancelled_exception"
+        assert "limit of [0.5s]" in caught.value.message
+        assert rows(source.esql("ROW a = 1")) == [[1]]
+    finally:
+        source.close()

@@ -9,7 +9,7 @@ from vigil.dataplane.catalog import IndexInfo
 from vigil.dataplane.errors import IndexNotFoundError
 from vigil.dataplane.store import DataStore
 from vigil.datasource.base import DataField, DataIndex, EsqlParams
-from vigil.esql.executor import EsqlResult, run_esql
+from vigil.esql.executor import QUERY_TIME_LIMIT_SECONDS, EsqlResult, run_esql
 
 
 def data_index(info: IndexInfo) -> DataIndex:
@@ -24,16 +24,25 @@ def _quoted(column: str) -> str:
 class EmbeddedDataSource:
     """Reads the DataStore it is given; `open` makes one that owns (and closes) its store."""
 
-    def __init__(self, store: DataStore, *, owns_store: bool = False) -> None:
+    def __init__(
+        self,
+        store: DataStore,
+        *,
+        owns_store: bool = False,
+        query_time_limit_seconds: float = QUERY_TIME_LIMIT_SECONDS,
+    ) -> None:
         self.store = store
         self._owns_store = owns_store
+        self.query_time_limit_seconds = query_time_limit_seconds
 
     @classmethod
-    def open(cls, path: Path | None) -> EmbeddedDataSource:
-        return cls(DataStore.open(path), owns_store=True)
+    def open(
+        cls, path: Path | None, *, query_time_limit_seconds: float = QUERY_TIME_LIMIT_SECONDS
+    ) -> EmbeddedDataSource:
+        return cls(DataStore.open(path), owns_store=True, query_time_limit_seconds=query_time_limit_seconds)
 
     def esql(self, query: str, params: EsqlParams = None) -> EsqlResult:
-        return run_esql(self.store, query, params)
+        return run_esql(self.store, query, params, time_limit_seconds=self.query_time_limit_seconds)
 
     def resolve(self, expression: str) -> list[DataIndex]:
         return [data_index(info) for info in self.store.catalog.resolve(expression)]

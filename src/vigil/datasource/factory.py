@@ -56,4 +56,6 @@ def open_data_source(settings: Settings) -> DataSource:
             identity = "no credentials"
         logger.info("data source: the Elasticsearch cluster at %s, as %s", settings.elasticsearch_url, identity)
         return ElasticsearchDataSource.from_settings(settings)
-    return EmbeddedDataSource.open(settings.resolved_data_store_path)
+    return EmbeddedDataSource.open(
+        settings.resolved_data_store_path, query_time_limit_seconds=settings.esql_query_time_limit_seconds
+    )
