@@ -155,10 +155,12 @@ def _emit_repeat(e: Emit, call: Call) -> str:
         "java.lang.IllegalArgumentException: Creating repeated strings with more than "
         f"[{MAX_BUILT_STRING_BYTES}] bytes is not supported",
     )
+    oversized = f"CAST(strlen({value}) AS BIGINT) * {count} > {MAX_BUILT_STRING_BYTES}"
+    # The count given to repeat() is bounded too: DuckDB folds a constant branch at planning time,
+    # before CASE picks it, so REPEAT("ab", 2147483647) in a ROW would still build 4 GiB.
     return (
-        f"(CASE WHEN {count} < 0 THEN {negative} "
-        f"WHEN CAST(strlen({value}) AS BIGINT) * {count} > {MAX_BUILT_STRING_BYTES} THEN {too_big} "
-        f"ELSE repeat({value}, {count}) END)"
+        f"(CASE WHEN {count} < 0 THEN {negative} WHEN {oversized} THEN {too_big} "
+        f"ELSE repeat({value}, CASE WHEN {oversized} THEN 0 ELSE {count} END) END)"
     )
 
 
@@ -179,7 +181,7 @@ def _emit_space(e: Emit, call: Call) -> str:
     )
     return (
         f"(CASE WHEN {count} < 0 THEN {negative} WHEN {count} > {MAX_BUILT_STRING_BYTES} THEN {too_big} "
-        f"ELSE repeat(' ', {count}) END)"
+        f"ELSE repeat(' ', LEAST({count}, {MAX_BUILT_STRING_BYTES})) END)"  # bounded: see REPEAT
     )
 
 
