@@ -194,6 +194,7 @@ def test_strings_over_a_mebibyte_are_null_with_a_warning_not_allocated(esql, exp
     assert rows(result) == [[None]]
     assert result.warnings[-1].endswith(f"java.lang.IllegalArgumentException: {message}")
     assert rows(esql('ROW v = LENGTH(REPEAT("é", 524288))')) == [[524288]]  # exactly 1 MiB of UTF-8
+    assert rows(esql('ROW v = SPACE(null), w = REPEAT("a", null), x = REPEAT(null, 3)')) == [[None, None, None]]
 
 
 def test_an_oversized_string_is_refused_before_it_is_built() -> None:

@@ -160,7 +160,8 @@ def _emit_repeat(e: Emit, call: Call) -> str:
     # before CASE picks it, so REPEAT("ab", 2147483647) in a ROW would still build 4 GiB.
     return (
         f"(CASE WHEN {count} < 0 THEN {negative} WHEN {oversized} THEN {too_big} "
-        f"ELSE repeat({value}, CASE WHEN {oversized} THEN 0 ELSE {count} END) END)"
+        # VARCHAR: an untyped null would pick DuckDB's BLOB overload of repeat().
+        f"ELSE repeat(CAST({value} AS VARCHAR), CASE WHEN {oversized} THEN 0 ELSE {count} END) END)"
     )
 
 
@@ -181,7 +182,8 @@ def _emit_space(e: Emit, call: Call) -> str:
     )
     return (
         f"(CASE WHEN {count} < 0 THEN {negative} WHEN {count} > {MAX_BUILT_STRING_BYTES} THEN {too_big} "
-        f"ELSE repeat(' ', LEAST({count}, {MAX_BUILT_STRING_BYTES})) END)"  # bounded: see REPEAT
+        # Bounded like REPEAT's (LEAST would turn a null count into the bound).
+        f"ELSE repeat(' ', CASE WHEN {count} > {MAX_BUILT_STRING_BYTES} THEN 0 ELSE {count} END) END)"
     )
 
 
