@@ -144,3 +144,47 @@ def test_end_to_end_with_smollm2() -> None:
     assert result.usage.input_tokens > 0
     assert 0 < result.usage.output_tokens <= 16
     assert elapsed < 20
+
+
+def test_a_request_waiting_for_the_busy_model_times_out(stub: tuple[LocalModel, StubLlama]) -> None:
+    model, llama = stub
+    llama.answers = ["never sent"]
+    model.request_timeout_seconds = 0.3
+    runtime = model.runtime()
+    with runtime.lock:  # another request is generating
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="busy"):
+            asyncio.run(Agent(model).run("What is open?"))
+        assert time.monotonic() - started < 10
+    assert llama.calls == []
+    assert runtime.lock.acquire(blocking=False)  # released for the next request
+    runtime.lock.release()
+
+
+class SlowStubLlama(StubLlama):
+    """Writes one word every 0.1 s."""
+
+    def _stream(self, text: str, prompt_tokens: int) -> Iterator[dict[str, Any]]:
+        for chunk in super()._stream(text, prompt_tokens):
+            time.sleep(0.1)
+            yield chunk
+
+
+def test_a_stream_past_the_request_timeout_ends_with_a_timeout(stub: tuple[LocalModel, StubLlama]) -> None:
+    model, _ = stub
+    slow = SlowStubLlama([" ".join(f"w{i}" for i in range(40))])
+    runtime = model.runtime()
+    runtime.llama = slow
+    model.request_timeout_seconds = 0.5
+    received: list[str] = []
+
+    async def run() -> None:
+        async with Agent(model).run_stream("count") as result:
+            async for chunk in result.stream_text(delta=True, debounce_by=None):
+                received.append(chunk)
+
+    with pytest.raises(TimeoutError, match="did not finish"):
+        asyncio.run(run())
+    assert 0 < len(received) < 40  # some words arrived, then the deadline stopped the rest
+    assert runtime.lock.acquire(blocking=False)
+    runtime.lock.release()

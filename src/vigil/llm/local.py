@@ -208,8 +208,15 @@ class LocalModel(Model[Any]):
     )
     _announces_lookalike_notes = False
 
-    def __init__(self, options: LocalModelOptions | None = None, *, settings: ModelSettings | None = None):
+    def __init__(
+        self,
+        options: LocalModelOptions | None = None,
+        *,
+        settings: ModelSettings | None = None,
+        request_timeout_seconds: float | None = None,
+    ):
         self.options = options or LocalModelOptions()
+        self.request_timeout_seconds = request_timeout_seconds
         defaults = ModelSettings(max_tokens=self.options.max_tokens, temperature=self.options.temperature)
         super().__init__(settings={**defaults, **(settings or {})})  # type: ignore[typeddict-item]
 
@@ -254,9 +261,16 @@ class LocalModel(Model[Any]):
                 kwargs[key] = settings[name]
         return chat_messages(messages, instructions, tools), kwargs, tools, params
 
-    def _complete(self, chat: list[dict[str, str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _deadline(self) -> float | None:
+        """When this request gives up (waiting for the model counts, as a provider's queue would)."""
+        if self.request_timeout_seconds is None:
+            return None
+        return time.monotonic() + self.request_timeout_seconds
+
+    def _complete(self, chat: list[dict[str, str]], kwargs: dict[str, Any], deadline: float | None) -> dict[str, Any]:
         runtime = self.runtime()
-        with runtime.lock:
+        # One generation, once started, is bounded by max_tokens: llama.cpp cannot stop it midway.
+        with _locked(runtime, deadline):
             result: dict[str, Any] = runtime.llama.create_chat_completion(messages=chat, stream=False, **kwargs)
         return result
 
@@ -267,7 +281,7 @@ class LocalModel(Model[Any]):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         chat, kwargs, tools, _ = self._prepare(messages, model_settings, model_request_parameters)
-        result = await anyio.to_thread.run_sync(self._complete, chat, kwargs)
+        result = await anyio.to_thread.run_sync(self._complete, chat, kwargs, self._deadline())
         choice = result["choices"][0]
         text = choice["message"].get("content") or ""
         usage = result.get("usage") or {}
@@ -297,7 +311,7 @@ class LocalModel(Model[Any]):
         chat, kwargs, tools, params = self._prepare(messages, model_settings, model_request_parameters)
         if tools:
             # A prompted tool call is only recognisable once complete: generate, then emit.
-            result = await anyio.to_thread.run_sync(self._complete, chat, kwargs)
+            result = await anyio.to_thread.run_sync(self._complete, chat, kwargs, self._deadline())
             usage = result.get("usage") or {}
             text = result["choices"][0]["message"].get("content") or ""
             yield LocalStreamedResponse(
@@ -309,11 +323,23 @@ class LocalModel(Model[Any]):
                 ),
             )
             return
-        stream = _TokenStream(self.runtime(), chat, kwargs)
+        stream = _TokenStream(self.runtime(), chat, kwargs, self._deadline())
         try:
             yield LocalStreamedResponse(model_request_parameters=params, _source=stream.events())
         finally:
             stream.stop()
+
+
+@contextlib.contextmanager
+def _locked(runtime: LocalRuntime, deadline: float | None) -> Iterator[None]:
+    """The model's lock, waited for until the deadline at most (TimeoutError then: a 504)."""
+    wait = -1.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
+    if not runtime.lock.acquire(timeout=wait):
+        raise TimeoutError("the embedded model was busy with other requests past the request timeout")
+    try:
+        yield
+    finally:
+        runtime.lock.release()
 
 
 async def _one_shot(parts: list[ModelResponsePart]) -> AsyncIterator[tuple[str, Any]]:
@@ -329,10 +355,13 @@ class _TokenStream:
 
     _DONE = object()
 
-    def __init__(self, runtime: LocalRuntime, chat: list[dict[str, str]], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, runtime: LocalRuntime, chat: list[dict[str, str]], kwargs: dict[str, Any], deadline: float | None
+    ) -> None:
         self.runtime = runtime
         self.chat = chat
         self.kwargs = kwargs
+        self.deadline = deadline
         self._stop = threading.Event()
         self._worker: asyncio.Future[None] | None = None
 
@@ -348,12 +377,14 @@ class _TokenStream:
     def _produce(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
         completion_tokens = 0
         try:
-            with self.runtime.lock:
+            with _locked(self.runtime, self.deadline):
                 llama = self.runtime.llama
                 chunks = llama.create_chat_completion(messages=self.chat, stream=True, **self.kwargs)
                 for chunk in chunks:
                     if self._stop.is_set():
                         break
+                    if self.deadline is not None and time.monotonic() > self.deadline:
+                        raise TimeoutError("the embedded model did not finish its answer within the request timeout")
                     delta = chunk["choices"][0].get("delta") or {}
                     content = delta.get("content")
                     if content:
@@ -435,4 +466,4 @@ def build(
     settings: LlmSettings,
 ) -> Model:
     """The embedded model; ``model_override`` is ignored (there is one model)."""
-    return LocalModel(LocalModelOptions.from_config(config))
+    return LocalModel(LocalModelOptions.from_config(config), request_timeout_seconds=settings.request_timeout_seconds)
